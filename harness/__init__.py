@@ -1,0 +1,7 @@
+"""harness: evaluate and benchmark LLM model adapters from declarative YAML suites."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

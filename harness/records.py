@@ -1,0 +1,112 @@
+"""What a run writes: one CaseRecord per (case, adapter), and the run's manifest.
+
+These are the contract between the runner and everything after it (analysis, reports,
+gates): reports are rebuilt from records on disk, never from live objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "RECORD_SCHEMA_VERSION",
+    "AdapterInfo",
+    "CaseRecord",
+    "ErrorInfo",
+    "MetricResult",
+    "RunManifest",
+    "Timing",
+]
+
+RECORD_SCHEMA_VERSION = 1
+
+
+class MetricResult(BaseModel):
+    """The verdict of one expectation on one output."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    passed: bool
+    score: float | None = Field(default=None, description="0..1 where the metric has a score")
+    threshold: float | None = None
+    reason: str = Field(default="", description="Why it failed: what was expected, what came")
+
+
+class Timing(BaseModel):
+    """Raw monotonic timestamps (``time.perf_counter_ns``) and what is derived from them."""
+
+    sent_ns: int
+    first_chunk_ns: int | None = None
+    end_ns: int
+    chunk_ns: list[int] = Field(default_factory=list)
+    latency_ms: float
+    ttft_ms: float | None = None
+    streaming_emulated: bool = Field(
+        default=False,
+        description="True when the adapter returned the whole text as one chunk, so TTFT is "
+        "the full latency, not a true time to first token",
+    )
+
+
+class ErrorInfo(BaseModel):
+    """Why a request failed; ``message`` never contains a token."""
+
+    type: str
+    message: str
+    status: int | None = None
+
+
+class CaseRecord(BaseModel):
+    """One case sent to one adapter: its output, verdicts and timings."""
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    case_id: str
+    adapter: str
+    prompt: str
+    output: str | None
+    passed: bool
+    expectations: list[MetricResult] = Field(default_factory=list)
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    streaming_emulated: bool = False
+    output_chars: int = 0
+    finish_reason: str | None = None
+    timing: Timing | None = None
+    error: ErrorInfo | None = None
+    started_at: str = Field(description="ISO-8601 wall-clock time the request was sent")
+    tags: list[str] = Field(default_factory=list)
+
+
+class AdapterInfo(BaseModel):
+    """An adapter as the manifest records it: its options, secrets redacted."""
+
+    name: str
+    type: str
+    model: str
+    served_by: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+    streaming_emulated: bool = False
+
+
+class RunManifest(BaseModel):
+    """``run.json``: what was run, where, with what, and when."""
+
+    schema_version: int = RECORD_SCHEMA_VERSION
+    run_id: str
+    suite_name: str
+    suite_path: str
+    suite_sha256: str
+    description: str = ""
+    harness_version: str
+    adapters: list[AdapterInfo]
+    case_count: int
+    started_at: str
+    finished_at: str | None = None
+    status: str = "running"
+    versions: dict[str, str] = Field(default_factory=dict)
+    machine: dict[str, Any] = Field(default_factory=dict)
+    emulator: dict[str, Any] | None = None
