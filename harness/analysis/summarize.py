@@ -1,0 +1,337 @@
+"""Per-adapter aggregates of a run: pass rates with CIs, latency/TTFT percentiles, per-case table.
+
+Built from the records on disk in one pass, so any saved run can be re-summarised without
+calling a model. Only scalar columns (and the text of failing cases, clipped) are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+from harness.analysis.compare import PairComparison, compare_pair
+from harness.analysis.stats import wilson_interval
+from harness.errors import HarnessError
+from harness.records import AdapterInfo, CaseRecord, RunManifest
+from harness.store import MANIFEST_FILE, read_manifest, read_records
+
+__all__ = [
+    "AdapterSummary",
+    "CaseRow",
+    "Distribution",
+    "ExpectationSummary",
+    "FailedCase",
+    "Outcome",
+    "RunSummary",
+    "TEXT_LIMIT",
+    "clip_text",
+    "summarize_records",
+    "summarize_run",
+]
+
+Outcome = Literal["pass", "fail", "error"]
+
+TEXT_LIMIT = 2000
+"""Characters of prompt/output kept per failing case; reports clip further for display."""
+
+
+def clip_text(text: str, limit: int) -> str:
+    """Cut ``text`` to ``limit`` characters, saying how much was cut (outputs can be huge)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… [{len(text) - limit} more chars]"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Distribution(_Frozen):
+    """Summary of a sample of durations in ms; percentiles interpolate linearly (numpy default)."""
+
+    count: int
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+
+
+class ExpectationSummary(_Frozen):
+    """How often one expectation (by metric name) passed for one adapter."""
+
+    name: str
+    passed: int
+    total: int
+
+    @property
+    def pass_rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+class FailedCase(_Frozen):
+    """A case that did not pass, with what a reader needs to see why (texts clipped)."""
+
+    case_id: str
+    adapter: str
+    outcome: Literal["fail", "error"]
+    prompt: str
+    output: str | None
+    reasons: tuple[str, ...]
+    error: str | None
+
+
+class CaseRow(_Frozen):
+    """One case across adapters; an adapter missing from ``outcomes`` did not run it."""
+
+    case_id: str
+    outcomes: dict[str, Outcome]
+
+    @property
+    def differs(self) -> bool:
+        return len(set(self.outcomes.values())) > 1
+
+
+class AdapterSummary(_Frozen):
+    """Aggregates for one adapter. ``failed`` includes ``errored``: an error is a failed case.
+
+    Latency and TTFT come from non-errored records only (an error's duration is a timeout or
+    a refusal, not the model's speed). ``None`` means there was nothing to measure.
+    """
+
+    name: str
+    info: AdapterInfo | None
+    cases: int
+    passed: int
+    failed: int
+    errored: int
+    pass_rate: float | None
+    pass_rate_ci: tuple[float, float] | None
+    latency_ms: Distribution | None
+    ttft_ms: Distribution | None
+    ttft_emulated: bool
+    ttft_emulated_cases: int
+    expectations: tuple[ExpectationSummary, ...]
+    latency_samples_ms: tuple[float, ...]
+    ttft_samples_ms: tuple[float, ...]
+
+    @property
+    def ttft_partly_emulated(self) -> bool:
+        return 0 < self.ttft_emulated_cases < len(self.ttft_samples_ms)
+
+
+class RunSummary(_Frozen):
+    """Everything reports need about a run, computed once from ``run.json`` and the records."""
+
+    manifest: RunManifest
+    adapters: tuple[AdapterSummary, ...]
+    comparisons: tuple[PairComparison, ...]
+    cases: tuple[CaseRow, ...]
+    failures: tuple[FailedCase, ...]
+    records_read: int
+    superseded_records: int
+
+    @property
+    def adapter_names(self) -> list[str]:
+        return [a.name for a in self.adapters]
+
+    def adapter(self, name: str) -> AdapterSummary:
+        for summary in self.adapters:
+            if summary.name == name:
+                return summary
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class _Row:
+    """The scalar part of one record; the rest of the record is dropped after reading."""
+
+    case_id: str
+    adapter: str
+    outcome: Outcome
+    latency_ms: float | None
+    ttft_ms: float | None
+    emulated: bool
+    expectations: tuple[tuple[str, bool], ...]
+
+
+def _outcome(record: CaseRecord) -> Outcome:
+    if record.error is not None:
+        return "error"
+    return "pass" if record.passed else "fail"
+
+
+def _failed_case(record: CaseRecord, outcome: Literal["fail", "error"]) -> FailedCase:
+    error = None
+    if record.error is not None:
+        status = f" (HTTP {record.error.status})" if record.error.status is not None else ""
+        error = f"{record.error.type}: {record.error.message}{status}"
+    reasons = tuple(
+        f"{m.name}: {m.reason}" if m.reason else f"{m.name}: failed"
+        for m in record.expectations
+        if not m.passed
+    )
+    return FailedCase(
+        case_id=record.case_id,
+        adapter=record.adapter,
+        outcome=outcome,
+        prompt=clip_text(record.prompt, TEXT_LIMIT),
+        output=None if record.output is None else clip_text(record.output, TEXT_LIMIT),
+        reasons=reasons,
+        error=error,
+    )
+
+
+def _distribution(values: pd.Series[float]) -> Distribution | None:
+    if values.empty:
+        return None
+    q = values.quantile([0.5, 0.9, 0.99])
+    return Distribution(
+        count=int(values.size),
+        mean=float(values.mean()),
+        p50=float(q.iloc[0]),
+        p90=float(q.iloc[1]),
+        p99=float(q.iloc[2]),
+        max=float(values.max()),
+    )
+
+
+def _floats(series: pd.Series[float]) -> tuple[float, ...]:
+    return tuple(float(v) for v in series.tolist())
+
+
+def _adapter_summary(
+    name: str, info: AdapterInfo | None, frame: pd.DataFrame, rows: list[_Row]
+) -> AdapterSummary:
+    """Aggregate one adapter: ``frame`` holds its scalar columns, ``rows`` its expectations."""
+    n = len(frame)
+    passed = int((frame["outcome"] == "pass").sum())
+    errored = int((frame["outcome"] == "error").sum())
+    measured = frame[frame["outcome"] != "error"]
+    latency = measured["latency_ms"].dropna().astype(float)
+    ttft_rows = measured[measured["ttft_ms"].notna()]
+    ttft = ttft_rows["ttft_ms"].astype(float)
+    emulated_cases = int(ttft_rows["emulated"].astype(bool).sum())
+    if ttft.empty:
+        # Nothing measured (e.g. every request errored): trust what the manifest says.
+        ttft_emulated = bool(info and info.streaming_emulated)
+    else:
+        ttft_emulated = emulated_cases == int(ttft.size)
+
+    tallies: dict[str, list[int]] = {}  # name -> [passed, total]; dict keeps first-seen order
+    for r in rows:
+        for metric, ok in r.expectations:
+            tally = tallies.setdefault(metric, [0, 0])
+            tally[0] += ok
+            tally[1] += 1
+    return AdapterSummary(
+        name=name,
+        info=info,
+        cases=n,
+        passed=passed,
+        failed=n - passed,
+        errored=errored,
+        pass_rate=passed / n if n else None,
+        pass_rate_ci=wilson_interval(passed, n) if n else None,
+        latency_ms=_distribution(latency),
+        ttft_ms=_distribution(ttft),
+        ttft_emulated=ttft_emulated,
+        ttft_emulated_cases=emulated_cases,
+        expectations=tuple(
+            ExpectationSummary(name=metric, passed=t[0], total=t[1])
+            for metric, t in tallies.items()
+        ),
+        latency_samples_ms=_floats(latency),
+        ttft_samples_ms=_floats(ttft),
+    )
+
+
+def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> RunSummary:
+    """Summarise ``records`` (read once, streamed) of the run described by ``manifest``.
+
+    If a (case, adapter) pair appears more than once (a resumed or retried run), the last
+    record wins and the earlier ones are counted in ``superseded_records``.
+    """
+    latest: dict[tuple[str, str], _Row] = {}
+    failures: dict[tuple[str, str], FailedCase] = {}
+    read = 0
+    for record in records:
+        read += 1
+        key = (record.case_id, record.adapter)
+        outcome = _outcome(record)
+        latest.pop(key, None)  # re-insert so order follows the record that wins
+        latest[key] = _Row(
+            case_id=record.case_id,
+            adapter=record.adapter,
+            outcome=outcome,
+            latency_ms=record.latency_ms,
+            ttft_ms=record.ttft_ms,
+            emulated=record.streaming_emulated,
+            expectations=tuple((m.name, m.passed) for m in record.expectations),
+        )
+        failures.pop(key, None)
+        if outcome != "pass":
+            failures[key] = _failed_case(record, outcome)
+
+    rows = list(latest.values())
+    # Adapter order: the manifest's (the order the user wrote), then any others seen.
+    infos = {a.name: a for a in manifest.adapters}
+    names = list(infos)
+    names += [n for n in dict.fromkeys(r.adapter for r in rows) if n not in infos]
+    by_adapter: dict[str, list[_Row]] = {n: [] for n in names}
+    for r in rows:
+        by_adapter[r.adapter].append(r)
+
+    frame = pd.DataFrame(
+        {
+            "adapter": pd.Series([r.adapter for r in rows], dtype=object),
+            "outcome": pd.Series([r.outcome for r in rows], dtype=object),
+            "latency_ms": pd.Series([r.latency_ms for r in rows], dtype="float64"),
+            "ttft_ms": pd.Series([r.ttft_ms for r in rows], dtype="float64"),
+            "emulated": pd.Series([r.emulated for r in rows], dtype=bool),
+        }
+    )
+    adapters = tuple(
+        _adapter_summary(n, infos.get(n), frame[frame["adapter"] == n], by_adapter[n])
+        for n in names
+    )
+
+    # Case order: first appearance in the file, which follows the suite for a fresh run.
+    case_pos = {c: i for i, c in enumerate(dict.fromkeys(r.case_id for r in rows))}
+    case_outcomes: dict[str, dict[str, Outcome]] = {c: {} for c in case_pos}
+    for n in names:
+        for r in by_adapter[n]:
+            case_outcomes[r.case_id][n] = r.outcome
+    cases = tuple(CaseRow(case_id=c, outcomes=o) for c, o in case_outcomes.items())
+
+    passed_by_adapter = {n: {r.case_id: r.outcome == "pass" for r in by_adapter[n]} for n in names}
+    comparisons = tuple(
+        compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b])
+        for a, b in combinations(names, 2)
+    )
+    adapter_pos = {n: i for i, n in enumerate(names)}
+    failure_list = sorted(
+        failures.values(), key=lambda f: (adapter_pos[f.adapter], case_pos[f.case_id])
+    )
+    return RunSummary(
+        manifest=manifest,
+        adapters=adapters,
+        comparisons=comparisons,
+        cases=cases,
+        failures=tuple(failure_list),
+        records_read=read,
+        superseded_records=read - len(rows),
+    )
+
+
+def summarize_run(run_dir: Path) -> RunSummary:
+    """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``)."""
+    if not (run_dir / MANIFEST_FILE).is_file():
+        raise HarnessError(f"{run_dir}: not a run folder (no {MANIFEST_FILE})")
+    return summarize_records(read_manifest(run_dir), read_records(run_dir))
