@@ -1,0 +1,62 @@
+"""What an adapter type is: a registered name, its options model, and a factory for the LLM.
+
+Every adapter is a llama-index LLM; the registry only knows how to build one from options a
+user wrote. Built-ins are registered lazily so that llama-index and gradientai load on use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from harness.registry import Registry
+
+__all__ = [
+    "SECRET_OPTION_WORDS",
+    "AdapterType",
+    "adapters",
+    "is_secret_option",
+    "redact_options",
+]
+
+# Options named like these hold secrets: never written to run.json, reports or logs.
+SECRET_OPTION_WORDS = ("token", "key", "secret", "password")
+
+
+def is_secret_option(name: str) -> bool:
+    """``access_token``, ``api_key``, ``password`` are secrets; ``max_tokens`` is not."""
+    lowered = name.lower()
+    return any(lowered == w or lowered.endswith("_" + w) for w in SECRET_OPTION_WORDS)
+
+
+@dataclass(frozen=True)
+class AdapterType:
+    """A kind of adapter: how to validate its options and build its llama-index LLM.
+
+    ``build`` returns a llama-index ``LLM`` (typed ``Any`` because llama-index is loaded lazily).
+    ``model_option`` names the option that identifies the model (for reports).
+    """
+
+    name: str
+    options: type[BaseModel]
+    build: Callable[[BaseModel], Any]
+    description: str
+    model_option: str
+
+
+adapters: Registry[AdapterType] = Registry("adapter type", "harness.adapters")
+
+adapters.add("gradient-adapter", "harness.adapters.builtin:GRADIENT_ADAPTER")
+adapters.add("gradient-base", "harness.adapters.builtin:GRADIENT_BASE")
+adapters.add("llama-index", "harness.adapters.builtin:LLAMA_INDEX")
+
+
+def redact_options(options: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``options`` with secret-looking values replaced by ``"***"``."""
+    return {
+        k: ("***" if v is not None and is_secret_option(k) else v)
+        for k, v in options.items()
+    }

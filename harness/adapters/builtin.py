@@ -1,0 +1,102 @@
+"""Built-in adapter types: gradient-adapter, gradient-base, and any llama-index LLM by path."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+
+from harness.adapters.base import AdapterType
+from harness.adapters.gradient import GradientBaseModelLLM, GradientModelAdapterLLM
+
+__all__ = ["GRADIENT_ADAPTER", "GRADIENT_BASE", "LLAMA_INDEX", "options_model_for"]
+
+
+def options_model_for(llm_class: type[BaseModel]) -> type[BaseModel]:
+    """The fields the LLM class declares itself (not llama-index's) as a strict options model.
+
+    Deriving rather than copying keeps suite options field-for-field with the adapter.
+    """
+    from llama_index.core.llms import CustomLLM
+
+    inherited = set(CustomLLM.model_fields)
+    fields: dict[str, Any] = {
+        name: (info.annotation, info)
+        for name, info in llm_class.model_fields.items()
+        if name not in inherited
+    }
+    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+        f"{llm_class.__name__}Options", __config__=ConfigDict(extra="forbid"), **fields
+    )
+    return model
+
+
+def _build_from(llm_class: type[BaseModel]) -> Any:
+    def build(options: BaseModel) -> Any:
+        return llm_class(**options.model_dump(exclude_unset=True))
+
+    return build
+
+
+GRADIENT_ADAPTER = AdapterType(
+    name="gradient-adapter",
+    options=options_model_for(GradientModelAdapterLLM),
+    build=_build_from(GradientModelAdapterLLM),
+    description="A Gradient fine-tuned model adapter (GradientModelAdapterLLM)",
+    model_option="model_adapter_id",
+)
+
+GRADIENT_BASE = AdapterType(
+    name="gradient-base",
+    options=options_model_for(GradientBaseModelLLM),
+    build=_build_from(GradientBaseModelLLM),
+    description="A Gradient base model by slug (GradientBaseModelLLM)",
+    model_option="base_model_slug",
+)
+
+
+class LlamaIndexOptions(BaseModel):
+    """Any llama-index LLM: its class by import path and the keyword arguments to build it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    class_path: str = Field(
+        description="Import path of the LLM class, 'package.module:Class' or 'package.module.Class'"
+    )
+    kwargs: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
+
+    @field_validator("class_path")
+    @classmethod
+    def _importable(cls, v: str) -> str:
+        _import_class(v)
+        return v
+
+
+def _import_class(path: str) -> type[Any]:
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise ValueError(f"expected 'package.module:Class', got {path!r}")
+    try:
+        obj = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"cannot import {path!r}: {exc}") from None
+    if not isinstance(obj, type):
+        raise ValueError(f"{path!r} is not a class")
+    return obj
+
+
+def _build_llama_index(options: BaseModel) -> Any:
+    assert isinstance(options, LlamaIndexOptions)
+    return _import_class(options.class_path)(**options.kwargs)
+
+
+LLAMA_INDEX = AdapterType(
+    name="llama-index",
+    options=LlamaIndexOptions,
+    build=_build_llama_index,
+    description="Any llama-index LLM, built from its import path and keyword arguments",
+    model_option="class_path",
+)

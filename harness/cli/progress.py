@@ -1,0 +1,80 @@
+"""Live progress of a run: a rich bar per adapter on a terminal, plain lines otherwise (CI)."""
+
+from __future__ import annotations
+
+import time
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from harness.records import CaseRecord
+
+__all__ = ["RunProgress"]
+
+
+class RunProgress:
+    """Feed it each CaseRecord; it shows rate, ETA, pass rate and errors per adapter."""
+
+    def __init__(self, adapters: list[str], cases: int, *, quiet: bool, console: Console) -> None:
+        self.cases = cases
+        self.quiet = quiet
+        self.console = console
+        self.counts = {a: [0, 0, 0] for a in adapters}  # done, passed, errored
+        self.live = console.is_terminal and not quiet
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._next_report = {a: 0.1 for a in adapters}
+        self._started = time.monotonic()
+
+    def __enter__(self) -> RunProgress:
+        if self.live:
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("pass {task.fields[pass_rate]}  errors {task.fields[errors]}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=self.console,
+            )
+            for name in self.counts:
+                self._tasks[name] = self._progress.add_task(
+                    name, total=self.cases, pass_rate="-", errors=0
+                )
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def update(self, record: CaseRecord) -> None:
+        c = self.counts[record.adapter]
+        c[0] += 1
+        c[1] += record.passed
+        c[2] += record.error is not None
+        rate = f"{c[1] / c[0]:.0%}"
+        if self._progress is not None:
+            self._progress.update(
+                self._tasks[record.adapter], advance=1, pass_rate=rate, errors=c[2]
+            )
+        elif not self.quiet and (c[0] / self.cases >= self._next_report[record.adapter]
+                                 or c[0] == self.cases):
+            self._next_report[record.adapter] = c[0] / self.cases + 0.1
+            elapsed = time.monotonic() - self._started
+            self.console.print(
+                f"{record.adapter}: {c[0]}/{self.cases} done, pass {rate}, errors {c[2]}, "
+                f"{c[0] / max(elapsed, 1e-9):.1f} req/s",
+                highlight=False,
+            )

@@ -1,0 +1,88 @@
+"""``harness run SUITE``: run a suite, write its records and reports, print a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from harness.cli import RunNotCompleted, handle_errors
+from harness.cli.progress import RunProgress
+from harness.runner.run import RunOptions, run_suite
+from harness.suite.load import load_suite
+
+
+@click.command()
+@click.argument("suite_path", metavar="SUITE", type=click.Path(path_type=Path))
+@click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder that receives the run folder <run-id>/.")
+@click.option("--run-id", help="Name of the run folder (default: time, suite name, random).")
+@click.option("-c", "--concurrency", type=click.IntRange(1, 1024),
+              help="Requests in flight at once (default: the suite's 'concurrency').")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
+@click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
+@handle_errors
+def run(
+    suite_path: Path,
+    output_dir: Path,
+    run_id: str | None,
+    concurrency: int | None,
+    quiet: bool,
+    no_reports: bool,
+) -> None:
+    """Send every case of SUITE to every adapter, score the answers, and write a report.
+
+    Writes reports/<run-id>/: results.jsonl (one record per case x adapter, appended as each
+    finishes), run.json, report.md, report.html and PNG charts.
+    """
+    suite = load_suite(suite_path)
+    console = Console(stderr=True)
+    options = RunOptions(output_dir=output_dir, run_id=run_id, concurrency=concurrency)
+    adapters = [a.name for a in suite.adapters]
+    if not quiet:
+        console.print(
+            f"[bold]{suite.name}[/bold]: {len(suite.cases)} cases x {len(adapters)} adapters "
+            f"({', '.join(adapters)})", highlight=False,
+        )
+    with RunProgress(adapters, len(suite.cases), quiet=quiet, console=console) as progress:
+        outcome = run_suite(suite, options, on_record=progress.update)
+
+    written: list[Path] = []
+    if not no_reports:
+        from harness.report import write_reports
+
+        written = write_reports(outcome.run_dir)
+    _print_summary(outcome.run_dir)
+    out = Console()
+    out.print(f"run folder: {outcome.run_dir}", highlight=False)
+    for path in written:
+        out.print(f"  {path.name}", highlight=False)
+    if outcome.records and outcome.errored == outcome.records:
+        raise RunNotCompleted(
+            f"every request failed ({outcome.errored} of {outcome.records}); "
+            f"see {outcome.run_dir / 'results.jsonl'}"
+        )
+
+
+def _print_summary(run_dir: Path) -> None:
+    from harness.analysis.summarize import summarize_run
+
+    summary = summarize_run(run_dir)
+    table = Table(title=f"{summary.manifest.suite_name} — {summary.manifest.run_id}")
+    for col in ("adapter", "cases", "passed", "pass rate", "errors", "p50 latency ms",
+                "p90 latency ms", "p50 TTFT ms"):
+        table.add_column(col, justify="left" if col == "adapter" else "right")
+    for a in summary.adapters:
+        ttft = "-" if a.ttft_ms is None else f"{a.ttft_ms.p50:.1f}"
+        if a.ttft_emulated and a.ttft_ms is not None:
+            ttft += " (emulated)"
+        table.add_row(
+            a.name, str(a.cases), str(a.passed),
+            "-" if a.pass_rate is None else f"{a.pass_rate:.0%}", str(a.errored),
+            "-" if a.latency_ms is None else f"{a.latency_ms.p50:.1f}",
+            "-" if a.latency_ms is None else f"{a.latency_ms.p90:.1f}",
+            ttft,
+        )
+    Console().print(table)

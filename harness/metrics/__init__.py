@@ -1,0 +1,23 @@
+"""Expectations and metrics: every way an answer is scored, through one registry."""
+
+from __future__ import annotations
+
+from harness.metrics import structured as _structured  # noqa: F401  (registers built-ins)
+from harness.metrics import text as _text  # noqa: F401
+from harness.metrics.base import (
+    Expectation,
+    MetricDef,
+    MetricOptions,
+    Observation,
+    metrics,
+    parse_expectation,
+)
+
+__all__ = [
+    "Expectation",
+    "MetricDef",
+    "MetricOptions",
+    "Observation",
+    "metrics",
+    "parse_expectation",
+]

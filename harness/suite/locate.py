@@ -1,0 +1,137 @@
+"""Turns pydantic validation errors into ``file:line:col: what was expected`` locations."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import Location
+from harness.registry import suggest
+
+if TYPE_CHECKING:
+    from harness.suite.yaml import YamlDocument
+
+__all__ = ["describe_path", "locations_from_validation_error"]
+
+_TYPE_WORDS = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+
+
+def describe_path(path: tuple[str | int, ...]) -> str:
+    """``('cases', 2, 'repeat')`` → ``cases[2].repeat``."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "top level"
+
+
+def _unwrap(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        return [x for a in typing.get_args(tp) for x in _unwrap(a)]
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    return [tp]
+
+
+def _model_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The pydantic model that validates the mapping at ``path``, when it can be found."""
+    current: Any = model
+    for part in path:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+            continue
+        nxt = None
+        for cand in _unwrap(current):
+            origin = typing.get_origin(cand)
+            args = typing.get_args(cand)
+            if origin in (list, tuple, typing.Sequence) and isinstance(part, int) and args:
+                nxt = args[0]
+            elif origin is dict and args:
+                nxt = args[1]
+            if nxt is not None:
+                break
+        if nxt is None:
+            return None
+        current = nxt
+    for cand in _unwrap(current):
+        if isinstance(cand, type) and issubclass(cand, BaseModel):
+            return cand
+    return None
+
+
+def _clean_loc(loc: tuple[str | int, ...], doc: YamlDocument) -> tuple[str | int, ...]:
+    """Drop pydantic's union/validator tags (class names, 'function-after[...]') from ``loc``."""
+    out: list[str | int] = []
+    for part in loc:
+        candidate = (*out, part)
+        if candidate in doc.value_positions or candidate in doc.key_positions:
+            out.append(part)
+        elif isinstance(part, str) and ("[" in part or part[:1].isupper()):
+            continue
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _got(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def locations_from_validation_error(
+    exc: ValidationError, doc: YamlDocument, model: type[BaseModel], base: tuple[str | int, ...] = ()
+) -> list[Location]:
+    """Rephrase each pydantic error in our words and point it at its YAML node."""
+    out: list[Location] = []
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc((*base, *err["loc"]), doc)
+        where = describe_path(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = loc[:-1]
+            key = str(loc[-1])
+            owner = _model_at(model, parent[len(base):])
+            allowed = [
+                (f.alias or n) for n, f in owner.model_fields.items()
+            ] if owner else []
+            msg = f"unknown key '{key}' at {describe_path(parent)}{suggest(key, allowed)}"
+            if allowed:
+                msg += f"; expected one of: {', '.join(allowed)}"
+            out.append(doc.location(loc, msg, key=True))
+        elif kind == "missing":
+            out.append(
+                doc.location(loc[:-1], f"{describe_path(loc[:-1])}: missing required key "
+                             f"'{loc[-1]}'")
+            )
+        elif kind in _TYPE_WORDS:
+            out.append(
+                doc.location(loc, f"{where}: expected {_TYPE_WORDS[kind]}, got {_got(err['input'])}")
+            )
+        else:
+            msg = err["msg"]
+            if msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+            out.append(doc.location(loc, f"{where}: {msg[:1].lower()}{msg[1:]}"))
+    return out
