@@ -1,0 +1,79 @@
+"""The reporter registry and ``write_reports``: summarise a saved run once, write each report.
+
+A reporter is a function ``(summary, out_dir) -> written paths``. Built-ins register as lazy
+``"module:attr"`` strings so matplotlib and Jinja2 load only when their report is written;
+third-party reporters use the ``harness.reporters`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from harness.registry import Registry
+
+if TYPE_CHECKING:
+    from harness.analysis.summarize import RunSummary
+
+__all__ = ["Reporter", "reporters", "write_file", "write_reports"]
+
+
+class Reporter(Protocol):
+    """Writes one kind of report for ``summary`` into ``out_dir``; returns the files written."""
+
+    def __call__(self, summary: RunSummary, out_dir: Path) -> list[Path]: ...
+
+
+reporters: Registry[Reporter] = Registry("reporter", entry_point_group="harness.reporters")
+
+# ``order``: lower runs first. Charts come before HTML, which embeds the PNGs it finds.
+reporters.add(
+    "charts",
+    "harness.report.charts:write_charts",
+    order=0,
+    files=("pass_rate.png", "latency.png", "ttft.png"),
+    description="PNG charts: pass rate with 95% CI, latency and TTFT distributions",
+)
+reporters.add(
+    "markdown",
+    "harness.report.markdown:write_markdown",
+    order=10,
+    files=("report.md",),
+    description="Markdown report: summary, comparisons, failing cases, per-case table",
+)
+reporters.add(
+    "html",
+    "harness.report.html:write_html",
+    order=20,
+    files=("report.html",),
+    description="One self-contained HTML file with the same content and embedded charts",
+)
+
+
+def write_file(path: Path, data: bytes) -> Path:
+    """Write ``data`` via a temporary file and rename, so a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return path
+
+
+def write_reports(run_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
+    """Write the named reports (default: every registered one) into ``run_dir``.
+
+    The run is summarised once from the files on disk, so this works on any saved run. Every
+    name is checked before anything is written; an unknown one raises ``UnknownNameError``
+    with a did-you-mean suggestion.
+    """
+    from harness.analysis.summarize import summarize_run  # pandas: load on use, not on import
+
+    wanted = list(dict.fromkeys(names)) if names is not None else reporters.names()
+    entries = [reporters.entry(name) for name in wanted]
+    entries.sort(key=lambda e: int(e.metadata.get("order", 100)))
+    summary = summarize_run(run_dir)
+    written: list[Path] = []
+    for entry in entries:
+        written += entry.load()(summary, run_dir)
+    return written

@@ -1,0 +1,110 @@
+"""The Markdown report (``report.md``): GitHub-flavoured tables, safe for untrusted model text.
+
+Model output goes into code spans (rendered literally, so no Markdown or HTML in it takes
+effect); other text is backslash-escaped. ``|`` is escaped and newlines are shown as ``↵``
+so a cell never breaks its table row.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from harness.analysis.summarize import RunSummary, clip_text
+from harness.report.base import write_file
+from harness.report.charts import CHART_TITLES
+from harness.report.content import ReportContent, Table, build_content
+
+__all__ = ["MARKDOWN_FILE", "OUTPUT_LIMIT", "md_code", "md_text", "render_markdown"]
+
+MARKDOWN_FILE = "report.md"
+OUTPUT_LIMIT = 200
+"""Characters of a prompt or output shown in a Markdown cell."""
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_BACKTICKS = re.compile(r"`+")
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", " ↵ ")
+
+
+def md_text(text: str) -> str:
+    """Escape text for a table cell: Markdown/HTML specials, ``|`` and newlines."""
+    return _SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def md_code(text: str | None, limit: int = OUTPUT_LIMIT) -> str:
+    """Untrusted text (prompt, output) as a one-line code span in a table cell, clipped."""
+    if text is None:
+        return "*(no output)*"
+    if not text:
+        return "*(empty)*"
+    body = _one_line(clip_text(text, limit)).replace("|", "\\|")
+    # A fence one backtick longer than any run inside; pad so edge backticks stay content.
+    fence = "`" * (max((len(m) for m in _BACKTICKS.findall(body)), default=0) + 1)
+    return f"{fence} {body} {fence}"
+
+
+def _table(table: Table, escape: bool = True) -> list[str]:
+    def cell(text: str) -> str:
+        return md_text(text) if escape else text
+
+    lines = [
+        "| " + " | ".join(cell(c) for c in table.columns) + " |",
+        "|" + "|".join("---" for _ in table.columns) + "|",
+    ]
+    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    return lines
+
+
+def render_markdown(content: ReportContent, charts: list[str]) -> str:
+    """The report as Markdown; ``charts`` are PNG file names next to the report to link."""
+    out = [f"# {md_text(content.title)}", ""]
+    out += ["| | |", "|---|---|"]
+    out += [f"| **{md_text(k)}** | {md_text(v)} |" for k, v in content.header]
+
+    out += ["", "## Adapters", "", *_table(content.adapters)]
+
+    out += ["", "## Summary", "", *_table(content.summary), ""]
+    out += [f"- {md_text(note)}" for note in content.summary_notes]
+    if content.expectations is not None:
+        out += ["", "### Expectations (pass rate by metric)", "", *_table(content.expectations)]
+    if charts:
+        out += ["", "### Charts", ""]
+        out += [f"![{md_text(CHART_TITLES[c])}]({c})" for c in charts]
+
+    out += ["", "## Paired comparisons", ""]
+    if content.comparisons is None:
+        out.append("Only one adapter ran; nothing to compare.")
+    else:
+        out += [*_table(content.comparisons), ""]
+        out += [f"- {md_text(v)}" for v in content.verdicts]
+
+    out += ["", "## Failing cases"]
+    if not content.failures:
+        out += ["", "Every case passed."]
+    for group in content.failures:
+        out += ["", f"### {md_text(group.adapter)}: {group.total} not passed", ""]
+        out += ["| Case | Result | Why | Prompt | Output |", "|---|---|---|---|---|"]
+        for f in group.shown:
+            why = "<br>".join(md_text(w) for w in f.why)
+            out.append(
+                f"| {md_text(f.case_id)} | {f.outcome} | {why} "
+                f"| {md_code(f.prompt)} | {md_code(f.output)} |"
+            )
+        if group.hidden:
+            out += ["", f"…and {group.hidden} more; every record is in `results.jsonl`."]
+
+    out += ["", "## Per-case results", ""]
+    columns = (*content.case_columns, "Differs")
+    rows = tuple((c.case_id, *c.cells, "≠" if c.differs else "") for c in content.cases)
+    out += _table(Table(columns, rows))
+    return "\n".join(out) + "\n"
+
+
+def write_markdown(summary: RunSummary, out_dir: Path) -> list[Path]:
+    """Write ``report.md``; it links the chart PNGs already present in ``out_dir``."""
+    charts = [name for name in CHART_TITLES if (out_dir / name).is_file()]
+    text = render_markdown(build_content(summary), charts)
+    return [write_file(out_dir / MARKDOWN_FILE, text.encode("utf-8"))]
