@@ -18,7 +18,9 @@ from rich.progress import (
 
 from harness.records import CaseRecord
 
-__all__ = ["RunProgress"]
+__all__ = ["LINE_INTERVAL_S", "RunProgress"]
+
+LINE_INTERVAL_S = 5.0
 
 
 class RunProgress:
@@ -32,7 +34,7 @@ class RunProgress:
         self.live = console.is_terminal and not quiet
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
-        self._next_report = {a: 0.1 for a in adapters}
+        self._last_line = {a: 0.0 for a in adapters}
         self._started = time.monotonic()
 
     def __enter__(self) -> RunProgress:
@@ -69,10 +71,13 @@ class RunProgress:
             self._progress.update(
                 self._tasks[record.adapter], advance=1, pass_rate=rate, errors=c[2]
             )
-        elif not self.quiet and (c[0] / self.cases >= self._next_report[record.adapter]
-                                 or c[0] == self.cases):
-            self._next_report[record.adapter] = c[0] / self.cases + 0.1
-            elapsed = time.monotonic() - self._started
+            return
+        now = time.monotonic()
+        # plain log (CI): one line per adapter at most every LINE_INTERVAL_S, and a last one
+        if not self.quiet and (now - self._last_line[record.adapter] >= LINE_INTERVAL_S
+                               or c[0] == self.cases):
+            self._last_line[record.adapter] = now
+            elapsed = now - self._started
             self.console.print(
                 f"{record.adapter}: {c[0]}/{self.cases} done, pass {rate}, errors {c[2]}, "
                 f"{c[0] / max(elapsed, 1e-9):.1f} req/s",

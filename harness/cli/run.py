@@ -71,13 +71,15 @@ def _print_summary(run_dir: Path) -> None:
 
     summary = summarize_run(run_dir)
     table = Table(title=f"{summary.manifest.suite_name} — {summary.manifest.run_id}")
-    for col in ("adapter", "cases", "passed", "pass rate", "errors", "p50 latency ms",
-                "p90 latency ms", "p50 TTFT ms"):
+    for col in ("adapter", "cases", "passed", "pass rate", "errors", "latency p50 ms",
+                "latency p90 ms", "TTFT p50 ms"):
         table.add_column(col, justify="left" if col == "adapter" else "right")
+    emulated = False
     for a in summary.adapters:
         ttft = "-" if a.ttft_ms is None else f"{a.ttft_ms.p50:.1f}"
         if a.ttft_emulated and a.ttft_ms is not None:
-            ttft += " (emulated)"
+            ttft += "*"
+            emulated = True
         table.add_row(
             a.name, str(a.cases), str(a.passed),
             "-" if a.pass_rate is None else f"{a.pass_rate:.0%}", str(a.errored),
@@ -85,4 +87,9 @@ def _print_summary(run_dir: Path) -> None:
             "-" if a.latency_ms is None else f"{a.latency_ms.p90:.1f}",
             ttft,
         )
-    Console().print(table)
+    if emulated:
+        table.caption = "* emulated streaming: the whole reply came in one chunk, so TTFT = latency"
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))
+    console.print(table)

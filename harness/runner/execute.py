@@ -65,16 +65,22 @@ async def execute_case(
     run_id: str,
     timeout_s: float,
     secrets: tuple[str, ...] = (),
+    setup_error: BaseException | None = None,
 ) -> CaseRecord:
-    """Run one case on one adapter, measure it, score it; errors are recorded, not raised."""
+    """Run one case on one adapter, measure it, score it; errors are recorded, not raised.
+
+    ``setup_error`` is the adapter's failed set-up: the case fails with it, sending nothing.
+    """
     emulated = bool(getattr(llm, "streaming_emulated", False))
     started_at = datetime.now(timezone.utc).isoformat()
     sent_ns = time.perf_counter_ns()
     try:
+        if setup_error is not None:
+            raise setup_error
         text, chunk_ns, raw = await asyncio.wait_for(_stream(llm, case), timeout_s)
     except asyncio.CancelledError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a failing adapter fails its case, not the run
+    except Exception as exc:  # a failing adapter fails its case, not the run
         end_ns = time.perf_counter_ns()
         return CaseRecord(
             run_id=run_id,
@@ -84,7 +90,7 @@ async def execute_case(
             output=None,
             passed=False,
             expectations=[],
-            latency_ms=(end_ns - sent_ns) / 1e6,
+            latency_ms=None if setup_error is not None else (end_ns - sent_ns) / 1e6,
             streaming_emulated=emulated,
             error=_error_info(exc, secrets),
             started_at=started_at,
@@ -98,7 +104,7 @@ async def execute_case(
     for expectation in case.expectations:
         try:
             results.append(expectation.evaluate(obs))
-        except Exception as exc:  # noqa: BLE001 - a broken check fails the check, not the run
+        except Exception as exc:  # a broken check fails the check, not the run
             results.append(MetricResult(name=expectation.metric.name, passed=False,
                                         reason=f"the check itself failed: {exc!r}"[:500]))
     return CaseRecord(

@@ -154,12 +154,23 @@ async def _drive(
     outcome: RunOutcome,
 ) -> None:
     plan = _plan(suite.cases, suite.adapters)
+    # Resolve models and open connections before the clock starts, so the first cases do not
+    # carry set-up time; an adapter whose set-up fails fails each of its cases with that error.
+    broken: dict[str, BaseException] = {}
+    for name, llm in llms.items():
+        prepare = getattr(llm, "aprepare", None)
+        if prepare is not None:
+            try:
+                await asyncio.wait_for(prepare(), suite.request_timeout_s)
+            except Exception as exc:  # a failing adapter fails its cases, not the run
+                broken[name] = exc
 
     async def worker() -> None:
         for case, adapter in plan:  # one shared iterator: the plan is never materialised
             record = await execute_case(
                 case, adapter.name, llms[adapter.name], run_id=run_id,
                 timeout_s=suite.request_timeout_s, secrets=secrets,
+                setup_error=broken.get(adapter.name),
             )
             writer.write(record)
             outcome.records += 1
