@@ -307,7 +307,7 @@ def config_problems(config: EmulatorConfig) -> list[tuple[Path_, str]]:
     for i, model in enumerate(config.models):
         ref = model.base_model
         if not model.is_base and ref is not None and ref not in bases:
-            known = sorted(m.slug for m in config.models if m.is_base and m.slug is not None)
+            known = sorted({m.slug for m in config.models if m.is_base and m.slug is not None})
             listed = ", ".join(known) if known else "none declared"
             out.append(
                 (
