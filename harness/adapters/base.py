@@ -56,7 +56,4 @@ adapters.add("llama-index", "harness.adapters.builtin:LLAMA_INDEX")
 
 def redact_options(options: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``options`` with secret-looking values replaced by ``"***"``."""
-    return {
-        k: ("***" if v is not None and is_secret_option(k) else v)
-        for k, v in options.items()
-    }
+    return {k: ("***" if v is not None and is_secret_option(k) else v) for k, v in options.items()}

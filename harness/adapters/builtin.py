@@ -26,7 +26,7 @@ def options_model_for(llm_class: type[BaseModel]) -> type[BaseModel]:
         for name, info in llm_class.model_fields.items()
         if name not in inherited
     }
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         f"{llm_class.__name__}Options", __config__=ConfigDict(extra="forbid"), **fields
     )
     return model

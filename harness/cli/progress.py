@@ -74,8 +74,9 @@ class RunProgress:
             return
         now = time.monotonic()
         # plain log (CI): one line per adapter at most every LINE_INTERVAL_S, and a last one
-        if not self.quiet and (now - self._last_line[record.adapter] >= LINE_INTERVAL_S
-                               or c[0] == self.cases):
+        if not self.quiet and (
+            now - self._last_line[record.adapter] >= LINE_INTERVAL_S or c[0] == self.cases
+        ):
             self._last_line[record.adapter] = now
             elapsed = now - self._started
             self.console.print(

@@ -16,11 +16,21 @@ from harness.suite.load import load_suite
 
 @click.command()
 @click.argument("suite_path", metavar="SUITE", type=click.Path(path_type=Path))
-@click.option("-o", "--output-dir", type=click.Path(path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder that receives the run folder <run-id>/.")
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    default=Path("reports"),
+    show_default=True,
+    help="Folder that receives the run folder <run-id>/.",
+)
 @click.option("--run-id", help="Name of the run folder (default: time, suite name, random).")
-@click.option("-c", "--concurrency", type=click.IntRange(1, 1024),
-              help="Requests in flight at once (default: the suite's 'concurrency').")
+@click.option(
+    "-c",
+    "--concurrency",
+    type=click.IntRange(1, 1024),
+    help="Requests in flight at once (default: the suite's 'concurrency').",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -44,7 +54,8 @@ def run(
     if not quiet:
         console.print(
             f"[bold]{suite.name}[/bold]: {len(suite.cases)} cases x {len(adapters)} adapters "
-            f"({', '.join(adapters)})", highlight=False,
+            f"({', '.join(adapters)})",
+            highlight=False,
         )
     with RunProgress(adapters, len(suite.cases), quiet=quiet, console=console) as progress:
         outcome = run_suite(suite, options, on_record=progress.update)
@@ -71,8 +82,16 @@ def _print_summary(run_dir: Path) -> None:
 
     summary = summarize_run(run_dir)
     table = Table(title=f"{summary.manifest.suite_name} — {summary.manifest.run_id}")
-    for col in ("adapter", "cases", "passed", "pass rate", "errors", "latency p50 ms",
-                "latency p90 ms", "TTFT p50 ms"):
+    for col in (
+        "adapter",
+        "cases",
+        "passed",
+        "pass rate",
+        "errors",
+        "latency p50 ms",
+        "latency p90 ms",
+        "TTFT p50 ms",
+    ):
         table.add_column(col, justify="left" if col == "adapter" else "right")
     emulated = False
     for a in summary.adapters:
@@ -81,8 +100,11 @@ def _print_summary(run_dir: Path) -> None:
             ttft += "*"
             emulated = True
         table.add_row(
-            a.name, str(a.cases), str(a.passed),
-            "-" if a.pass_rate is None else f"{a.pass_rate:.0%}", str(a.errored),
+            a.name,
+            str(a.cases),
+            str(a.passed),
+            "-" if a.pass_rate is None else f"{a.pass_rate:.0%}",
+            str(a.errored),
             "-" if a.latency_ms is None else f"{a.latency_ms.p50:.1f}",
             "-" if a.latency_ms is None else f"{a.latency_ms.p90:.1f}",
             ttft,

@@ -21,7 +21,7 @@ __all__ = [
     "preview",
 ]
 
-O = TypeVar("O", bound="MetricOptions")
+OptionsT = TypeVar("OptionsT", bound="MetricOptions")
 
 
 class MetricOptions(BaseModel):
@@ -41,7 +41,7 @@ class Observation:
 
 
 @dataclass(frozen=True)
-class MetricDef(Generic[O]):
+class MetricDef(Generic[OptionsT]):
     """A metric: its options model, its check, and metadata used by loaders and comparisons.
 
     ``shorthand`` names the option a bare scalar fills (``- contains: Paris``).
@@ -49,8 +49,8 @@ class MetricDef(Generic[O]):
     """
 
     name: str
-    options: type[O]
-    evaluate: Callable[[O, Observation], MetricResult]
+    options: type[OptionsT]
+    evaluate: Callable[[OptionsT, Observation], MetricResult]
     description: str
     shorthand: str | None = "value"
     higher_is_better: bool = True
@@ -92,4 +92,3 @@ def preview(text: str, limit: int = 80) -> str:
     """A short, single-line rendering of model output for failure reasons."""
     flat = text.replace("\n", "\\n")
     return repr(flat if len(flat) <= limit else flat[: limit - 3] + "...")
-

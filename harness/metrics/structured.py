@@ -45,5 +45,6 @@ def _json_valid(o: JsonValidOptions, obs: Observation) -> MetricResult:
     return MetricResult(name="json_valid", passed=ok, score=float(ok), reason=reason)
 
 
-metrics.add("json_valid", MetricDef("json_valid", JsonValidOptions, _json_valid,
-                                    "output parses as JSON"))
+metrics.add(
+    "json_valid", MetricDef("json_valid", JsonValidOptions, _json_valid, "output parses as JSON")
+)

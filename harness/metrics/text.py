@@ -99,27 +99,39 @@ def _max_length(o: LengthOptions, obs: Observation) -> MetricResult:
     n = len(obs.output)
     ok = n <= o.value
     reason = "" if ok else f"expected at most {o.value} characters, got {n}"
-    return MetricResult(name="max_length", passed=ok, score=float(ok), threshold=o.value,
-                        reason=reason)
+    return MetricResult(
+        name="max_length", passed=ok, score=float(ok), threshold=o.value, reason=reason
+    )
 
 
 def _min_length(o: LengthOptions, obs: Observation) -> MetricResult:
     n = len(obs.output)
     ok = n >= o.value
     reason = "" if ok else f"expected at least {o.value} characters, got {n}"
-    return MetricResult(name="min_length", passed=ok, score=float(ok), threshold=o.value,
-                        reason=reason)
+    return MetricResult(
+        name="min_length", passed=ok, score=float(ok), threshold=o.value, reason=reason
+    )
 
 
-metrics.add("equals", MetricDef("equals", EqualsOptions, _equals,
-                                "output equals the value (optionally normalised)"))
-metrics.add("contains", MetricDef("contains", ContainsOptions, _contains,
-                                  "output contains the value"))
-metrics.add("not_contains", MetricDef("not_contains", ContainsOptions, _not_contains,
-                                      "output does not contain the value"))
-metrics.add("regex", MetricDef("regex", RegexOptions, _regex,
-                               "output matches the regular expression"))
-metrics.add("max_length", MetricDef("max_length", LengthOptions, _max_length,
-                                    "output has at most N characters"))
-metrics.add("min_length", MetricDef("min_length", LengthOptions, _min_length,
-                                    "output has at least N characters"))
+metrics.add(
+    "equals",
+    MetricDef("equals", EqualsOptions, _equals, "output equals the value (optionally normalised)"),
+)
+metrics.add(
+    "contains", MetricDef("contains", ContainsOptions, _contains, "output contains the value")
+)
+metrics.add(
+    "not_contains",
+    MetricDef("not_contains", ContainsOptions, _not_contains, "output does not contain the value"),
+)
+metrics.add(
+    "regex", MetricDef("regex", RegexOptions, _regex, "output matches the regular expression")
+)
+metrics.add(
+    "max_length",
+    MetricDef("max_length", LengthOptions, _max_length, "output has at most N characters"),
+)
+metrics.add(
+    "min_length",
+    MetricDef("min_length", LengthOptions, _min_length, "output has at least N characters"),
+)

@@ -1,4 +1,4 @@
-"""One (case, adapter) attempt → CaseRecord. Any failure becomes an errored record, never a crash."""
+"""One (case, adapter) attempt → CaseRecord: a failure becomes an errored record, not a crash."""
 
 from __future__ import annotations
 
@@ -98,15 +98,21 @@ async def execute_case(
         )
     end_ns = time.perf_counter_ns()
     timing = derive_timing(sent_ns, chunk_ns, end_ns, streaming_emulated=emulated)
-    obs = Observation(output=text, prompt=case.prompt, latency_ms=timing.latency_ms,
-                      ttft_ms=timing.ttft_ms)
+    obs = Observation(
+        output=text, prompt=case.prompt, latency_ms=timing.latency_ms, ttft_ms=timing.ttft_ms
+    )
     results: list[MetricResult] = []
     for expectation in case.expectations:
         try:
             results.append(expectation.evaluate(obs))
         except Exception as exc:  # a broken check fails the check, not the run
-            results.append(MetricResult(name=expectation.metric.name, passed=False,
-                                        reason=f"the check itself failed: {exc!r}"[:500]))
+            results.append(
+                MetricResult(
+                    name=expectation.metric.name,
+                    passed=False,
+                    reason=f"the check itself failed: {exc!r}"[:500],
+                )
+            )
     return CaseRecord(
         run_id=run_id,
         case_id=case.id,

@@ -76,9 +76,9 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def _plan(cases: tuple[Case, ...], adapters: tuple[AdapterConfig, ...]) -> Iterator[
-    tuple[Case, AdapterConfig]
-]:
+def _plan(
+    cases: tuple[Case, ...], adapters: tuple[AdapterConfig, ...]
+) -> Iterator[tuple[Case, AdapterConfig]]:
     n = len(adapters)
     for i, case in enumerate(cases):
         for k in range(n):
@@ -168,8 +168,12 @@ async def _drive(
     async def worker() -> None:
         for case, adapter in plan:  # one shared iterator: the plan is never materialised
             record = await execute_case(
-                case, adapter.name, llms[adapter.name], run_id=run_id,
-                timeout_s=suite.request_timeout_s, secrets=secrets,
+                case,
+                adapter.name,
+                llms[adapter.name],
+                run_id=run_id,
+                timeout_s=suite.request_timeout_s,
+                secrets=secrets,
                 setup_error=broken.get(adapter.name),
             )
             writer.write(record)
@@ -245,8 +249,10 @@ def run_suite(
                 asyncio.run(
                     _drive(suite, llms, secrets, run_id, concurrency, writer, on_record, outcome)
                 )
-            status = "failed" if outcome.records and outcome.errored == outcome.records else (
-                "completed"
+            status = (
+                "failed"
+                if outcome.records and outcome.errored == outcome.records
+                else ("completed")
             )
         except (KeyboardInterrupt, asyncio.CancelledError):
             raise KeyboardInterrupt from None
@@ -255,4 +261,3 @@ def run_suite(
             manifest.finished_at = datetime.now(timezone.utc).isoformat()
             write_manifest(run_dir, manifest)
     return outcome
-

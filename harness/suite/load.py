@@ -167,8 +167,9 @@ def load_suite(path: str | Path) -> Suite:
     if spec is not None and spec.emulator is not None:
         emulator_config = (path.parent / spec.emulator.config).resolve()
         if not emulator_config.is_file():
-            checker.at(("emulator", "config"),
-                       f"emulator.config: file not found: {spec.emulator.config}")
+            checker.at(
+                ("emulator", "config"), f"emulator.config: file not found: {spec.emulator.config}"
+            )
         else:
             from harness.emulator import load_emulator_config
 
@@ -179,9 +180,11 @@ def load_suite(path: str | Path) -> Suite:
     if spec is not None:
         for name, adapter in spec.adapters.items():
             if adapter.served_by == "emulator" and spec.emulator is None:
-                checker.at(("adapters", name, "served_by"),
-                           f"adapters.{name}.served_by: 'emulator' needs a top-level "
-                           "'emulator: {config: FILE}' section")
+                checker.at(
+                    ("adapters", name, "served_by"),
+                    f"adapters.{name}.served_by: 'emulator' needs a top-level "
+                    "'emulator: {config: FILE}' section",
+                )
 
     cases: list[Case] = []
     if spec is not None:
@@ -190,9 +193,11 @@ def load_suite(path: str | Path) -> Suite:
             case_id = c.id or _case_id(c.prompt)
             if case_id in seen:
                 hint = "" if c.id else " (derived from an identical prompt; give the case an id)"
-                checker.at(("cases", i, "id") if c.id else ("cases", i),
-                           f"cases[{i}]: duplicate case id '{case_id}', first used by "
-                           f"cases[{seen[case_id]}]{hint}")
+                checker.at(
+                    ("cases", i, "id") if c.id else ("cases", i),
+                    f"cases[{i}]: duplicate case id '{case_id}', first used by "
+                    f"cases[{seen[case_id]}]{hint}",
+                )
                 continue
             seen[case_id] = i
             generation = spec.defaults.generation.model_dump(exclude_none=True)
@@ -221,4 +226,3 @@ def load_suite(path: str | Path) -> Suite:
         request_timeout_s=spec.request_timeout_s,
         emulator_config=emulator_config,
     )
-

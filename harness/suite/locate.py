@@ -101,7 +101,10 @@ def _got(value: Any) -> str:
 
 
 def locations_from_validation_error(
-    exc: ValidationError, doc: YamlDocument, model: type[BaseModel], base: tuple[str | int, ...] = ()
+    exc: ValidationError,
+    doc: YamlDocument,
+    model: type[BaseModel],
+    base: tuple[str | int, ...] = (),
 ) -> list[Location]:
     """Rephrase each pydantic error in our words and point it at its YAML node."""
     out: list[Location] = []
@@ -112,26 +115,27 @@ def locations_from_validation_error(
         if kind == "extra_forbidden":
             parent = loc[:-1]
             key = str(loc[-1])
-            owner = _model_at(model, parent[len(base):])
-            allowed = [
-                (f.alias or n) for n, f in owner.model_fields.items()
-            ] if owner else []
+            owner = _model_at(model, parent[len(base) :])
+            allowed = [(f.alias or n) for n, f in owner.model_fields.items()] if owner else []
             msg = f"unknown key '{key}' at {describe_path(parent)}{suggest(key, allowed)}"
             if allowed:
                 msg += f"; expected one of: {', '.join(allowed)}"
             out.append(doc.location(loc, msg, key=True))
         elif kind == "missing":
             out.append(
-                doc.location(loc[:-1], f"{describe_path(loc[:-1])}: missing required key "
-                             f"'{loc[-1]}'")
+                doc.location(
+                    loc[:-1], f"{describe_path(loc[:-1])}: missing required key '{loc[-1]}'"
+                )
             )
         elif kind in _TYPE_WORDS:
             out.append(
-                doc.location(loc, f"{where}: expected {_TYPE_WORDS[kind]}, got {_got(err['input'])}")
+                doc.location(
+                    loc, f"{where}: expected {_TYPE_WORDS[kind]}, got {_got(err['input'])}"
+                )
             )
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
+                msg = msg[len("Value error, ") :]
             out.append(doc.location(loc, f"{where}: {msg[:1].lower()}{msg[1:]}"))
     return out

@@ -17,7 +17,14 @@ from pydantic import BaseModel, ValidationError
 from harness.errors import Location, SuiteError
 from harness.suite.locate import locations_from_validation_error
 
-__all__ = ["MAX_NODES", "YamlDocument", "load_model", "load_yaml", "parse_yaml", "validate_document"]
+__all__ = [
+    "MAX_NODES",
+    "YamlDocument",
+    "load_model",
+    "load_yaml",
+    "parse_yaml",
+    "validate_document",
+]
 
 MAX_NODES = 200_000  # values after alias expansion; far above any real suite
 Path_ = tuple[str | int, ...]
@@ -66,7 +73,9 @@ class _Builder:
         self.doc.value_positions.setdefault(path, (mark.line + 1, mark.column + 1))
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and node.tag not in _PLAIN_TAGS:
             self.errors.append(
-                self._at(node, f"tags like {node.tag} are not allowed (no Python objects in a suite)")
+                self._at(
+                    node, f"tags like {node.tag} are not allowed (no Python objects in a suite)"
+                )
             )
             return None
         if isinstance(node, yaml.MappingNode):
@@ -134,8 +143,15 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
         doc.data = builder.build(node, ())
     except _TooLarge:
         raise SuiteError(
-            [Location(file, 0, 0, f"the document expands to more than {MAX_NODES} values "
-                      "(alias bomb?); refusing to load it")]
+            [
+                Location(
+                    file,
+                    0,
+                    0,
+                    f"the document expands to more than {MAX_NODES} values "
+                    "(alias bomb?); refusing to load it",
+                )
+            ]
         ) from None
     except yaml.YAMLError as exc:
         raise SuiteError([_yaml_error(exc, file, text)]) from None

@@ -18,9 +18,20 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str,
 
     out = tmp_path_factory.mktemp("qs")
     proc = subprocess.run(
-        [sys.executable, "-m", "harness", "run", str(REPO / "suites" / "quickstart.yaml"),
-         "--output-dir", str(out), "--run-id", "qs"],
-        capture_output=True, text=True, timeout=180,
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "run",
+            str(REPO / "suites" / "quickstart.yaml"),
+            "--output-dir",
+            str(out),
+            "--run-id",
+            "qs",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     return out / "qs", proc.stdout, proc.stderr, proc.returncode
 
@@ -46,8 +57,16 @@ def test_one_record_per_case_and_adapter(quickstart_run: tuple[Path, str, str, i
     assert len(records) == n_cases * n_adapters
     assert len({(r["case_id"], r["adapter"]) for r in records}) == len(records)
     for r in records:
-        for key in ("case_id", "adapter", "output", "passed", "expectations", "latency_ms",
-                    "ttft_ms", "error"):
+        for key in (
+            "case_id",
+            "adapter",
+            "output",
+            "passed",
+            "expectations",
+            "latency_ms",
+            "ttft_ms",
+            "error",
+        ):
             assert key in r
         assert r["error"] is None
         assert r["streaming_emulated"] is True

@@ -37,10 +37,18 @@ models:
 
 
 def _suite(adapters: str, cases: int = 3, concurrency: int = 4) -> str:
-    body = "\n".join(f"  - id: c{i}\n    prompt: p{i}\n    expect: [contains: fine]"
-                     for i in range(cases))
-    return (f"name: failing\nemulator: {{config: models.yaml}}\nconcurrency: {concurrency}\n"
-            f"adapters:\n{adapters}\ncases:\n{body}\n")
+    body = "\n".join(
+        f"  - id: c{i}\n    prompt: p{i}\n    expect: [contains: fine]" for i in range(cases)
+    )
+    return (
+        f"name: failing\nemulator: {{config: models.yaml}}\nconcurrency: {concurrency}\n"
+        f"adapters:\n{adapters}\ncases:\n{body}\n"
+    )
+
+
+def _adapter(name: str, model_id: str) -> str:
+    options = f"type: gradient-adapter, served_by: emulator, model_adapter_id: {model_id}"
+    return f"  {name}: {{{options}}}"
 
 
 def _flaky_id() -> str:
@@ -64,11 +72,17 @@ def test_failing_adapter_fails_its_cases_not_the_run(
     write_suite: Callable[..., Path], run_cli: RunCli, tmp_path: Path
 ) -> None:
     write_suite(MODELS, "models.yaml")
-    suite = write_suite(_suite(
-        f"  good: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {OK_ID}}}\n"
-        f"  flaky: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {_flaky_id()}}}\n"
-        f"  missing: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {BAD_ID}}}"
-    ))
+    suite = write_suite(
+        _suite(
+            "\n".join(
+                [
+                    _adapter("good", OK_ID),
+                    _adapter("flaky", _flaky_id()),
+                    _adapter("missing", BAD_ID),
+                ]
+            )
+        )
+    )
     proc = run_cli("run", str(suite), "--run-id", "r1", "-q")
     assert proc.returncode == 0, proc.stderr
     records = _records(tmp_path / "reports" / "r1")
@@ -89,9 +103,7 @@ def test_every_request_failing_exits_5(
     write_suite: Callable[..., Path], run_cli: RunCli, tmp_path: Path
 ) -> None:
     write_suite(MODELS, "models.yaml")
-    suite = write_suite(_suite(
-        f"  flaky: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {_flaky_id()}}}"
-    ))
+    suite = write_suite(_suite(_adapter("flaky", _flaky_id())))
     proc = run_cli("run", str(suite), "--run-id", "r2", "-q")
     assert proc.returncode == 5, proc.stderr
     assert "every request failed" in proc.stderr
@@ -102,10 +114,12 @@ def test_bad_suite_exits_4_and_sends_nothing(
     write_suite: Callable[..., Path], run_cli: RunCli, tmp_path: Path
 ) -> None:
     write_suite(MODELS, "models.yaml")
-    suite = write_suite(_suite(
-        f"  good: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {OK_ID}, "
-        "max_tokens: 0}"
-    ))
+    suite = write_suite(
+        _suite(
+            f"  good: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {OK_ID}, "
+            "max_tokens: 0}"
+        )
+    )
     proc = run_cli("run", str(suite))
     assert proc.returncode == 4
     assert "suite.yaml:5:" in proc.stderr and "max_tokens" in proc.stderr
@@ -116,9 +130,10 @@ def test_bad_suite_exits_4_and_sends_nothing(
 
 def test_validate(write_suite: Callable[..., Path], run_cli: RunCli) -> None:
     write_suite(MODELS, "models.yaml")
-    good = write_suite(_suite(
-        f"  good: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {OK_ID}}}"
-    ), "good.yaml")
+    good = write_suite(
+        _suite(_adapter("good", OK_ID)),
+        "good.yaml",
+    )
     bad = write_suite("name: x\nadapters: {}\ncases: []\nextra: 1\n", "bad.yaml")
     proc = run_cli("validate", str(good))
     assert proc.returncode == 0 and "ok (3 cases, 1 adapters: good)" in proc.stdout
@@ -134,19 +149,22 @@ def test_usage_error_exits_4(run_cli: RunCli) -> None:
     assert "Missing argument" in proc.stderr
 
 
-def test_ctrl_c_keeps_records_and_exits_2(
-    write_suite: Callable[..., Path], tmp_path: Path
-) -> None:
+def test_ctrl_c_keeps_records_and_exits_2(write_suite: Callable[..., Path], tmp_path: Path) -> None:
     write_suite(MODELS, "models.yaml")
-    suite = write_suite(_suite(
-        f"  good: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {OK_ID}}}\n"
-        f"  slow: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {_slow_id()}}}",
-        cases=6, concurrency=2,
-    ))
+    suite = write_suite(
+        _suite(
+            _adapter("good", OK_ID) + "\n" + _adapter("slow", _slow_id()),
+            cases=6,
+            concurrency=2,
+        )
+    )
     run_dir = tmp_path / "reports" / "r3"
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness", "run", str(suite), "--run-id", "r3", "-q"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     results = run_dir / "results.jsonl"

@@ -72,8 +72,12 @@ BAD = [
     ),
     pytest.param(
         GOOD.replace('  - prompt: "Name a colour."', "  - promt: x"),
-        ["suite.yaml:22:5:", "cases[1]: missing required key 'prompt'",
-         "unknown key 'promt'", "did you mean 'prompt'"],
+        [
+            "suite.yaml:22:5:",
+            "cases[1]: missing required key 'prompt'",
+            "unknown key 'promt'",
+            "did you mean 'prompt'",
+        ],
         id="missing-prompt",
     ),
     pytest.param(
@@ -88,8 +92,11 @@ BAD = [
     ),
     pytest.param(
         GOOD.replace("type: gradient-adapter", "type: gradient-adaptor"),
-        ["suite.yaml:4:11:", "unknown adapter type 'gradient-adaptor'",
-         "did you mean 'gradient-adapter'"],
+        [
+            "suite.yaml:4:11:",
+            "unknown adapter type 'gradient-adaptor'",
+            "did you mean 'gradient-adapter'",
+        ],
         id="unknown-adapter-type",
     ),
     pytest.param(
@@ -108,7 +115,7 @@ BAD = [
         id="bad-regex",
     ),
     pytest.param(
-        GOOD.replace("  - prompt: \"Name a colour.\"", "  - id: one\n    prompt: x"),
+        GOOD.replace('  - prompt: "Name a colour."', "  - id: one\n    prompt: x"),
         ["duplicate case id 'one'", "first used by cases[0]"],
         id="duplicate-id",
     ),
@@ -169,7 +176,9 @@ def test_all_errors_reported_at_once(write_suite: Callable[..., Path]) -> None:
 def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"name: ok\ndescription: caf\xe9\n")
-    with pytest.raises(SuiteError, match=r"latin1.yaml:2: the file is not UTF-8 text \(byte 0xe9\)"):
+    with pytest.raises(
+        SuiteError, match=r"latin1.yaml:2: the file is not UTF-8 text \(byte 0xe9\)"
+    ):
         load_suite(path)
 
 

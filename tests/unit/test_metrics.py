@@ -21,8 +21,11 @@ from harness.registry import UnknownNameError
         ({"not_contains": {"value": "sorry", "ignore_case": True}}, "Sorry!", False),
         ({"equals": "42"}, " 42\n", True),
         ({"equals": "42"}, "42.", False),
-        ({"equals": {"value": "hello world", "ignore_case": True, "ignore_punctuation": True}},
-         "Hello, World!", True),
+        (
+            {"equals": {"value": "hello world", "ignore_case": True, "ignore_punctuation": True}},
+            "Hello, World!",
+            True,
+        ),
         ({"equals": {"value": "a b", "collapse_whitespace": True}}, "a    b", True),
         ({"equals": {"value": "42", "strip": False}}, " 42", False),
         ({"regex": r"^\d+$"}, "123", True),
