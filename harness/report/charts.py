@@ -32,7 +32,7 @@ CHART_TITLES = {
 _LABEL_LIMIT = 28
 _MAX_POINTS = 2000  # points drawn per adapter; the box still uses every sample
 _PASS_COLOUR = "#4C78A8"
-_EMULATED_COLOUR = "#BBBBBB"
+_EMULATED_COLOUR = "#8C8C8C"
 
 
 def _short(name: str) -> str:
@@ -115,7 +115,7 @@ def _distribution(
         for patch in box["boxes"]:
             patch.set(facecolor=colour, alpha=0.35, hatch="//" if is_emulated else None)
         px, py = _jitter(values, x, seed=x)
-        ax.scatter(px, py, s=6, alpha=0.45, color=colour, edgecolors="none", zorder=3)
+        ax.scatter(px, py, s=8, alpha=0.5, color=colour, edgecolors="none", zorder=3)
     if any(len(values) > _MAX_POINTS for values in samples):
         ax.set_xlabel(f"boxes: every request; points: a random {_MAX_POINTS:,} per adapter")
     ax.set_xlim(-0.6, len(samples) - 0.4)

@@ -95,6 +95,7 @@ class ReportContent:
     expectations: Table | None
     comparisons: Table | None
     verdicts: tuple[str, ...]
+    comparison_notes: tuple[str, ...]
     failures: tuple[FailureGroup, ...]
     case_columns: tuple[str, ...]
     cases: tuple[CaseLine, ...]
@@ -299,6 +300,15 @@ def _comparisons_table(comparisons: tuple[PairComparison, ...]) -> Table | None:
     return Table(columns, rows)
 
 
+def _comparison_notes(comparisons: tuple[PairComparison, ...]) -> tuple[str, ...]:
+    if len(comparisons) < 2:
+        return ()
+    return (
+        f"Each p-value tests one pair on its own; with {len(comparisons)} pairs, about one in "
+        "twenty pairs with no real difference will still show p < 0.05 by chance.",
+    )
+
+
 def _failure_view(f: FailedCase) -> FailureView:
     why = ((f"error: {f.error}",) if f.error else ()) + f.reasons
     return FailureView(
@@ -348,6 +358,7 @@ def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -
         expectations=_expectations_table(summary.adapters),
         comparisons=_comparisons_table(summary.comparisons),
         verdicts=tuple(c.verdict for c in summary.comparisons),
+        comparison_notes=_comparison_notes(summary.comparisons),
         failures=_failure_groups(summary, max_failures),
         case_columns=("Case", *names),
         cases=cases,

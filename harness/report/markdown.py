@@ -80,6 +80,7 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
     else:
         out += [*_table(content.comparisons), ""]
         out += [f"- {md_text(v)}" for v in content.verdicts]
+        out += ["", *(f"*{md_text(note)}*" for note in content.comparison_notes)]
 
     out += ["", "## Failing cases"]
     if not content.failures:

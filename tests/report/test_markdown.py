@@ -140,3 +140,18 @@ def test_md_text_and_md_code():
     assert md_code("has `tick`") == "`` has `tick` ``"
     assert md_code("") == "*(empty)*"
     assert md_code(None) == "*(no output)*"
+
+
+def test_three_adapters_compare_every_pair(make_run, make_record):
+    run = make_run([make_record("a", name) for name in ("v1", "v2", "base")])
+    (path,) = write_reports(run, ["markdown"])
+    lines = path.read_text().splitlines()
+    assert [line.split(" | ")[:2] for line in lines if line.startswith("| v")][-3:] == [
+        ["| v1", "v2"],
+        ["| v1", "base"],
+        ["| v2", "base"],
+    ]
+    assert "- v1 and v2 agree on all 1 case they both ran." in lines
+    assert any(
+        line.startswith("*Each p-value tests one pair on its own; with 3 pairs") for line in lines
+    )
