@@ -265,8 +265,7 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         read += 1
         key = (record.case_id, record.adapter)
         outcome = _outcome(record)
-        latest.pop(key, None)  # re-insert so order follows the record that wins
-        latest[key] = _Row(
+        latest[key] = _Row(  # a repeated key keeps its first position, takes the new row
             case_id=record.case_id,
             adapter=record.adapter,
             outcome=outcome,

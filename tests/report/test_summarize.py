@@ -231,6 +231,7 @@ def test_a_later_record_for_the_same_case_wins(make_run, make_record):
     (x,) = summary.adapters
     assert (x.cases, x.passed, summary.superseded_records) == (2, 2, 1)
     assert summary.failures == ()
+    assert [row.case_id for row in summary.cases] == ["a", "b"]  # first appearance
 
 
 def test_not_a_run_folder(tmp_path):
