@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-import json
 import os
 import threading
-from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 from llama_index.core.base.llms.generic_utils import (
@@ -46,19 +46,15 @@ from pydantic import ConfigDict, Field, GetJsonSchemaHandler, PrivateAttr
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from harness.adapters.http import MASK, error_for_status, redact
+from harness.adapters.http import MASK, AsyncHttpClient, error_for_status, redact, urllib3_error
 from harness.errors import (
     AdapterError,
     ConfigurationError,
     ConnectionFailedError,
     InvalidRequestError,
     ModelNotFoundError,
-    RequestTimeoutError,
     ServerError,
 )
-
-if TYPE_CHECKING:
-    import aiohttp
 
 __all__ = [
     "ASYNC_CONNECTION_LIMIT",
@@ -107,25 +103,6 @@ class _Settings:
     access_token: str = field(repr=False)
 
 
-@dataclass
-class _LoopState:
-    """The aiohttp session of one event loop, and the generator that closes it at loop shutdown."""
-
-    session: aiohttp.ClientSession
-    resolve_lock: asyncio.Lock
-    closer: AsyncGenerator[None, None] | None = None
-
-
-async def _close_at_loop_shutdown(session: aiohttp.ClientSession) -> AsyncGenerator[None, None]:
-    # Parked at its yield, this async generator is registered with the running loop; asyncio.run()
-    # calls shutdown_asyncgens() before closing the loop, which runs the finally block *inside*
-    # the loop. So the session is closed even when nobody awaits aclose().
-    try:
-        yield
-    finally:
-        await session.close()
-
-
 class _GradientLLM(CustomLLM):
     """Fields and transport shared by the Gradient model-adapter and base-model LLMs."""
 
@@ -154,8 +131,12 @@ class _GradientLLM(CustomLLM):
     _api_client: Any = PrivateAttr(default=None)  # gradientai ApiClient (untyped SDK)
     _models_api: Any = PrivateAttr(default=None)  # gradientai ModelsApi (untyped SDK)
     _model_id: str | None = PrivateAttr(default=None)
-    _loops: dict[asyncio.AbstractEventLoop, _LoopState] = PrivateAttr(default_factory=dict)
-    _pending_closes: set[asyncio.Task[None]] = PrivateAttr(default_factory=set)
+    _http: AsyncHttpClient = PrivateAttr(
+        default_factory=lambda: AsyncHttpClient(connection_limit=ASYNC_CONNECTION_LIMIT)
+    )
+    _resolve_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+        PrivateAttr(default_factory=weakref.WeakKeyDictionary)
+    )
 
     # -- subclass hooks -------------------------------------------------------------------------
 
@@ -320,23 +301,17 @@ class _GradientLLM(CustomLLM):
         )
 
     def close(self) -> None:
-        """Release connections (sync pool, and aiohttp sessions of loops not running here)."""
+        """Release connections: the SDK's pool, and the aiohttp session of every event loop."""
         with self._lock:
             client, self._api_client, self._models_api = self._api_client, None, None
-            loops, self._loops = self._loops, {}
         if client is not None:
             client.rest_client.pool_manager.clear()
             client.close()
-        for loop, state in loops.items():
-            self._close_loop_state(loop, state)
+        self._http.close()
 
     async def aclose(self) -> None:
-        """Close this loop's aiohttp session (awaited), then everything ``close()`` closes."""
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            state = self._loops.pop(loop, None)
-        if state is not None:
-            await _close_state(state)
+        """Like ``close``, awaiting the close of the running loop's session."""
+        await self._http.aclose()
         self.close()
 
     # -- shared request logic ---------------------------------------------------------------------
@@ -466,54 +441,23 @@ class _GradientLLM(CustomLLM):
                     secrets=[settings.access_token],
                 )
         except u3.HTTPError as exc:
-            reason = exc.reason if isinstance(exc, u3.MaxRetryError) else exc
-            error = self._transport_error(what, settings, reason)
+            error = urllib3_error(exc, what=what, host=settings.host, timeout_s=self.timeout)
         except ValueError as exc:  # includes pydantic.v1 ValidationError of the response
             error = ServerError(
                 f"{what} failed: the server's answer does not match the Gradient API "
-                f"({type(exc).__name__})"
+                f"({type(exc).__name__})",
+                status=200,
             )
         raise error from None
 
-    def _transport_error(self, what: str, settings: _Settings, exc: object) -> AdapterError:
-        import urllib3.exceptions as u3
-
-        if isinstance(exc, u3.NewConnectionError):  # before ConnectTimeoutError, its base class
-            return ConnectionFailedError(
-                f"{what} failed: cannot connect to {settings.host} ({_short_reason(exc)})"
-            )
-        if isinstance(exc, (u3.TimeoutError, TimeoutError)):
-            return RequestTimeoutError(f"{what} got no answer within {self.timeout:g}s")
-        return ConnectionFailedError(
-            f"{what} failed: connection to {settings.host} lost ({type(exc).__name__})"
-        )
-
     # -- async path: aiohttp ----------------------------------------------------------------------
-
-    async def _loop_state(self) -> _LoopState:
-        import aiohttp
-
-        loop = asyncio.get_running_loop()
-        with self._lock:
-            for other in [lp for lp in self._loops if lp.is_closed()]:
-                del self._loops[other]  # its session died with its loop
-            state = self._loops.get(loop)
-            if state is not None and not state.session.closed:
-                return state
-            session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=ASYNC_CONNECTION_LIMIT),
-                raise_for_status=False,
-            )
-            state = _LoopState(session=session, resolve_lock=asyncio.Lock())
-            self._loops[loop] = state
-        state.closer = _close_at_loop_shutdown(session)
-        await state.closer.__anext__()
-        return state
 
     async def _model_id_async(self) -> str:
         if self._model_id is None:
-            state = await self._loop_state()
-            async with state.resolve_lock:
+            loop = asyncio.get_running_loop()
+            with self._lock:
+                lock = self._resolve_locks.setdefault(loop, asyncio.Lock())
+            async with lock:  # one lookup, however many requests start at once
                 if self._model_id is None:
                     self._model_id = await self._resolve_model_async(self._get_settings())
         return self._model_id
@@ -542,67 +486,25 @@ class _GradientLLM(CustomLLM):
         json_body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> Any:
-        """One REST call on this loop's session; the decoded JSON answer, or an AdapterError."""
-        import aiohttp
-
+        """One REST call as the SDK makes it (same URL, headers, body); the decoded JSON answer."""
         settings = self._get_settings()
-        state = await self._loop_state()
         headers = {
             "Accept": "application/json",
+            "Content-Type": "application/json",
             "Authorization": f"Bearer {settings.access_token}",
             "x-gradient-workspace-id": settings.workspace_id,
         }
-        try:
-            async with state.session.request(
-                method,
-                settings.host + path,
-                json=json_body,
-                params=params,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout),
-            ) as response:
-                text = await response.text()
-                if not 200 <= response.status <= 299:
-                    raise error_for_status(
-                        response.status,
-                        text,
-                        retry_after=response.headers.get("Retry-After"),
-                        what=what,
-                        secrets=[settings.access_token],
-                    )
-        except (asyncio.TimeoutError, TimeoutError):
-            raise RequestTimeoutError(f"{what} got no answer within {self.timeout:g}s") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise ConnectionFailedError(
-                f"{what} failed: cannot connect to {settings.host}"
-                f" ({exc.strerror or type(exc.os_error).__name__})"
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise ConnectionFailedError(
-                f"{what} failed: connection to {settings.host} lost ({type(exc).__name__})"
-            ) from None
-        try:
-            return json.loads(text)
-        except ValueError:
-            raise ServerError(
-                f"{what} failed: the server's answer is not JSON", status=response.status
-            ) from None
-
-    def _close_loop_state(self, loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
-        if loop.is_closed() or state.session.closed:
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            task = loop.create_task(_close_state(state))
-            self._pending_closes.add(task)
-            task.add_done_callback(self._pending_closes.discard)
-        elif loop.is_running():
-            asyncio.run_coroutine_threadsafe(_close_state(state), loop)
-        else:
-            loop.run_until_complete(_close_state(state))
+        return await self._http.request_json(
+            method,
+            settings.host,
+            path,
+            what=what,
+            headers=headers,
+            timeout_s=self.timeout,
+            secrets=[settings.access_token],
+            json_body=json_body,
+            params=params,
+        )
 
 
 class GradientModelAdapterLLM(_GradientLLM):
@@ -668,6 +570,8 @@ class GradientBaseModelLLM(_GradientLLM):
             self._what("listing base models for"),
             lambda: models_api.list_models(
                 x_gradient_workspace_id=settings.workspace_id,
+                # as the SDK's Gradient.get_base_model does; the API's default is fineTune
+                capability="any",
                 only_base=True,
                 _request_timeout=self.timeout,
             ),
@@ -678,7 +582,9 @@ class GradientBaseModelLLM(_GradientLLM):
         from gradientai.openapi.client.models.list_models_success import ListModelsSuccess
 
         what = self._what("listing base models for")
-        data = await self._request("GET", "/models", what, params={"onlyBase": "true"})
+        # The query string the SDK sends, byte for byte: its bool goes through str() ("True").
+        params = {"capability": "any", "onlyBase": "True"}
+        data = await self._request("GET", "/models", what, params=params)
         return self._pick(_parse(what, ListModelsSuccess.from_dict, data))
 
     def _pick(self, listing: Any) -> str:
@@ -696,11 +602,6 @@ class GradientBaseModelLLM(_GradientLLM):
             available = ", ".join(sorted(ids_by_slug)) or "none"
             raise ModelNotFoundError(
                 f"unknown base model slug {self.base_model_slug!r}{hint}; available: {available}"
-            )
-        if len(model_id) != MODEL_ID_LENGTH:
-            raise ConfigurationError(
-                f"base model {self.base_model_slug!r} has id {model_id!r} of {len(model_id)}"
-                f" characters; Gradient model ids are exactly {MODEL_ID_LENGTH}"
             )
         return model_id
 
@@ -724,15 +625,3 @@ def _parse(what: str, parse: Callable[[Any], _T], data: Any) -> _T:
             f"({type(exc).__name__})",
             status=200,
         ) from None
-
-
-async def _close_state(state: _LoopState) -> None:
-    if state.closer is not None:
-        await state.closer.aclose()  # runs its finally: closes the session
-    else:
-        await state.session.close()
-
-
-def _short_reason(exc: object) -> str:
-    text = str(exc)
-    return text.rsplit(": ", 1)[-1] if ": " in text else text
