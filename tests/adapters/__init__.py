@@ -1,0 +1,1 @@
+"""Tests of the Gradient adapters (harness.adapters.gradient, harness.adapters.http)."""
