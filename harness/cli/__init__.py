@@ -100,11 +100,13 @@ def cli(debug: bool) -> None:
 
 def _register() -> None:
     from harness.cli.emulator import emulator
+    from harness.cli.report import report
     from harness.cli.run import run
     from harness.cli.validate import validate
 
     cli.add_command(run)
     cli.add_command(validate)
+    cli.add_command(report)
     cli.add_command(emulator)
 
 

@@ -138,3 +138,16 @@ def test_help_lists_exit_codes(run_cli: RunCli) -> None:
     assert proc.returncode == 0
     for line in ("0  the run completed", "2  interrupted", "4  bad input", "5  the run could not"):
         assert line in proc.stdout
+
+
+def test_report_command_rebuilds_from_disk(
+    quickstart_run: tuple[Path, str, str, int], run_cli: RunCli
+) -> None:
+    run_dir = quickstart_run[0]
+    (run_dir / "report.md").unlink()
+    proc = run_cli("report", str(run_dir), "--only", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(run_dir / "report.md")
+    assert "support-bot-v2" in (run_dir / "report.md").read_text()
+    proc = run_cli("report", str(run_dir.parent / "nope"))
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
