@@ -227,7 +227,14 @@ class EmulatorApp:
 
     # -- auth -------------------------------------------------------------------------------
 
-    def _denied(self, request: web.Request) -> web.Response | None:
+    def _denied(self, request: web.Request, route: str) -> web.Response | None:
+        """The 401/403 answer (counted) when the credentials are refused, else None."""
+        denied = self._check_credentials(request)
+        if denied is not None:
+            self.stats.count(route, None, denied.status)
+        return denied
+
+    def _check_credentials(self, request: web.Request) -> web.Response | None:
         headers = request.headers
         auth = headers.get("Authorization")
         if not auth:
@@ -248,9 +255,8 @@ class EmulatorApp:
     # -- handlers ---------------------------------------------------------------------------
 
     async def list_models(self, request: web.Request) -> web.Response:
-        denied = self._denied(request)
+        denied = self._denied(request, "list_models")
         if denied is not None:
-            self.stats.count("list_models", None, denied.status)
             return denied
         query = request.query
         problems: dict[str, str] = {}
@@ -269,9 +275,8 @@ class EmulatorApp:
 
     async def get_model(self, request: web.Request) -> web.Response:
         model_id = request.match_info["id"]
-        denied = self._denied(request)
+        denied = self._denied(request, "get_model")
         if denied is not None:
-            self.stats.count("get_model", None, denied.status)
             return denied
         body = self._details.get(model_id)
         if body is None:
@@ -291,9 +296,8 @@ class EmulatorApp:
 
     async def complete(self, request: web.Request) -> web.Response:
         model_id = request.match_info["id"]
-        denied = self._denied(request)
+        denied = self._denied(request, "complete")
         if denied is not None:
-            self.stats.count("complete", None, denied.status)
             return denied
         model = self._models.get(model_id)
         if model is None:
@@ -333,13 +337,8 @@ class EmulatorApp:
         except TemplateFailed as exc:
             return 500, _error(500, "failed", f"emulator answer template failed: {exc}")
         if outcome.kind == "rate_limit":
-            seconds = outcome.retry_after_s
-            return 429, web.Response(
-                status=429,
-                body=_json_body({"type": "failed", "message": "rate limit exceeded (injected)"}),
-                content_type=_JSON,
-                headers={"Retry-After": str(seconds)},
-            )
+            body = {"type": "failed", "message": "rate limit exceeded (injected)"}
+            return 429, _respond(429, body, {"Retry-After": str(outcome.retry_after_s)})
         if outcome.kind == "server_error":
             return 500, _error(500, "failed", "internal server error (injected)")
         wait_s = outcome.hang_s + outcome.delay_s

@@ -17,6 +17,8 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from harness.suite.locate import describe_path
+
 __all__ = [
     "ANSWER_VARIABLES",
     "BASE_MODEL_SUFFIX",
@@ -347,7 +349,7 @@ class EmulatorConfig(_Strict):
         problems = config_problems(self)
         if problems:
             raise ValueError(
-                "; ".join(f"{_describe(path)}: {message}" for path, message in problems)
+                "; ".join(f"{describe_path(path)}: {message}" for path, message in problems)
             )
         return self
 
@@ -357,10 +359,3 @@ class EmulatorConfig(_Strict):
             if key in (m.model_id, m.name) or (m.is_base and m.slug == key):
                 return m
         raise KeyError(key)
-
-
-def _describe(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "top level"
