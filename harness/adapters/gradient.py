@@ -8,7 +8,9 @@ Behaviour in short (details in the class docstrings):
   ``validate_settings()`` is called, and kept for the LLM's life. There is no default host: the
   hosted Gradient service has shut down.
 - The model is resolved on first use (adapter: ``GET /models/{id}``; base model: the slug among
-  ``GET /models?onlyBase=true``) and cached.
+  ``GET /models?capability=any&onlyBase=True``) and cached.
+- Every failure is a ``harness.errors`` type (ConfigurationError before any request, AdapterError
+  subclasses after); no message, repr or str contains the access token.
 - The sync path calls the real SDK; the async path speaks the same REST API through one
   ``aiohttp.ClientSession`` per event loop, so it neither blocks the loop nor inherits the SDK's
   cap of 8 requests in flight.

@@ -16,7 +16,7 @@ from harness.adapters.gradient import (
     GradientBaseModelLLM,
     GradientModelAdapterLLM,
 )
-from harness.errors import ConfigurationError, InvalidRequestError
+from harness.errors import ConfigurationError, ConnectionFailedError, InvalidRequestError
 
 from .conftest import TOKEN, UNKNOWN_ID, WORKSPACE
 
@@ -243,6 +243,16 @@ def test_construction_reads_no_environment_and_makes_no_request(closed_port_url:
     llm = adapter(host=closed_port_url)  # no token, no workspace, nothing listening: still fine
     assert llm.metadata.model_name == ADAPTER_ID
     assert repr(llm)
+
+
+def test_nothing_is_sent_before_first_use(closed_port_url: str) -> None:
+    llm = adapter(host=closed_port_url, access_token=TOKEN, workspace_id=WORKSPACE)
+    llm.validate_settings()  # settings only: no request, so the closed port goes unnoticed
+    assert llm.metadata.model_name == ADAPTER_ID
+    gen = llm.stream_complete("hi")  # nothing is sent until the first chunk is asked for
+    with pytest.raises(ConnectionFailedError, match="cannot connect to"):
+        next(gen)
+    llm.close()
 
 
 def test_all_missing_settings_are_reported_at_once() -> None:
