@@ -158,7 +158,6 @@ class EmulatorApp:
     """
 
     def __init__(self, config: EmulatorConfig) -> None:
-        self._seed = config.seed
         self._token = config.access_token.encode() if config.access_token else None
         self._workspace = config.workspace_id
         self._models: dict[str, CompiledModel] = compile_models(config)
