@@ -1,6 +1,6 @@
 """How fast the Gradient API emulator answers: requests/s and injected-delay overshoot.
 
-Run ``python benchmarks/bench_emulator.py`` (about 30 s, loopback only). The server runs
+Run ``python benchmarks/bench_emulator.py`` (about 20 s, loopback only). The server runs
 in a child process, so the figures are the emulator's and not the GIL shared with the
 bare aiohttp client driving it; ``--in-process`` measures the thread setup tests use.
 """
