@@ -248,6 +248,29 @@ def test_adapter_is_looked_up_once(make_adapter: MakeAdapter, emulator: Emulator
     assert routes(emulator) == {"get_model": 1, "complete": 3}
 
 
+def test_aprepare_resolves_the_model_before_any_completion(
+    make_adapter: MakeAdapter, emulator: EmulatorServer
+) -> None:
+    llm = make_adapter("echo")
+
+    async def prepare_then_complete() -> list[dict[str, int]]:
+        await llm.aprepare()
+        after_prepare = dict(routes(emulator))
+        await llm.acomplete("a")
+        await llm.aclose()
+        return [after_prepare, dict(routes(emulator))]
+
+    after_prepare, after_complete = asyncio.run(prepare_then_complete())
+    assert after_prepare == {"get_model": 1}
+    assert after_complete == {"get_model": 1, "complete": 1}
+
+
+def test_aprepare_raises_what_first_use_would(make_adapter: MakeAdapter) -> None:
+    llm = make_adapter(UNKNOWN_ID)
+    with pytest.raises(ModelNotFoundError):
+        asyncio.run(llm.aprepare())
+
+
 def test_unknown_adapter_id(make_adapter: MakeAdapter) -> None:
     llm = make_adapter(UNKNOWN_ID)
     for run in (lambda: llm.complete("x"), lambda: asyncio.run(acomplete_and_close(llm, "x"))):
