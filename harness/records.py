@@ -11,11 +11,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "RECORD_SCHEMA_VERSION",
     "AdapterInfo",
     "CaseRecord",
     "ErrorInfo",
     "MetricResult",
+    "RECORD_SCHEMA_VERSION",
     "RunManifest",
     "Timing",
 ]
