@@ -6,6 +6,7 @@ from harness.metrics import structured as _structured  # noqa: F401  (registers 
 from harness.metrics import text as _text  # noqa: F401
 from harness.metrics.base import (
     Expectation,
+    JudgeContext,
     MetricDef,
     MetricOptions,
     Observation,
@@ -15,6 +16,7 @@ from harness.metrics.base import (
 
 __all__ = [
     "Expectation",
+    "JudgeContext",
     "MetricDef",
     "MetricOptions",
     "Observation",

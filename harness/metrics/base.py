@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.records import MetricResult
 from harness.registry import Registry
 
 __all__ = [
     "Expectation",
+    "JudgeContext",
     "MetricDef",
     "MetricOptions",
     "Observation",
@@ -29,15 +30,37 @@ class MetricOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    weight: float = Field(
+        default=1.0, ge=0, description="Weight of this expectation in a 'weighted' pass rule"
+    )
+
 
 @dataclass(frozen=True)
 class Observation:
-    """What a metric may look at: the output and the request's measurements."""
+    """What a metric may look at: the case, the output and the request's measurements.
+
+    ``streaming_emulated`` is True when the adapter sent its whole reply in one chunk, so
+    ``ttft_ms`` is not a true time to first token.
+    """
 
     output: str
     prompt: str = ""
+    case_id: str = ""
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
     latency_ms: float | None = None
     ttft_ms: float | None = None
+    streaming_emulated: bool = False
+    output_tokens: int | None = None
+    adapter: str = ""
+
+
+class JudgeContext(Protocol):
+    """What an LLM-as-judge metric may use: another adapter of the suite, by name."""
+
+    async def complete(self, adapter: str, prompt: str) -> str:
+        """The judge adapter's completion of ``prompt`` (cached by the runner)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,9 @@ class MetricDef(Generic[OptionsT]):
 
     ``shorthand`` names the option a bare scalar fills (``- contains: Paris``).
     ``higher_is_better`` tells comparisons which direction of the score is a regression.
+    ``supports_threshold``: the options carry a pass threshold on a 0..1 (or raw) score.
+    A ``needs_judge`` metric is evaluated by ``evaluate_async`` with a JudgeContext instead;
+    ``evaluate`` is then never called.
     """
 
     name: str
@@ -54,6 +80,16 @@ class MetricDef(Generic[OptionsT]):
     description: str
     shorthand: str | None = "value"
     higher_is_better: bool = True
+    supports_threshold: bool = False
+    needs_judge: bool = False
+    evaluate_async: (
+        Callable[[OptionsT, Observation, JudgeContext], Awaitable[MetricResult]] | None
+    ) = None
+
+    def judge_adapters(self, options: OptionsT) -> tuple[str, ...]:
+        """Names of the suite adapters this metric calls (checked at load time)."""
+        judge = getattr(options, "judge", None)
+        return (judge,) if isinstance(judge, str) else ()
 
 
 metrics: Registry[MetricDef[Any]] = Registry("metric", "harness.metrics")
@@ -68,6 +104,15 @@ class Expectation:
 
     def evaluate(self, obs: Observation) -> MetricResult:
         return self.metric.evaluate(self.options, obs)
+
+    async def evaluate_async(self, obs: Observation, judge: JudgeContext) -> MetricResult:
+        if self.metric.evaluate_async is not None:
+            return await self.metric.evaluate_async(self.options, obs, judge)
+        return self.metric.evaluate(self.options, obs)
+
+    @property
+    def weight(self) -> float:
+        return self.options.weight
 
 
 def parse_expectation(raw: Any) -> Expectation:
