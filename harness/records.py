@@ -66,9 +66,13 @@ class CaseRecord(BaseModel):
     run_id: str
     case_id: str
     adapter: str
+    repeat: int = Field(default=0, description="0-based index when a case is sent N times")
     prompt: str
     output: str | None
     passed: bool
+    score: float | None = Field(
+        default=None, description="Weighted mean of the expectations' scores (0..1)"
+    )
     expectations: list[MetricResult] = Field(default_factory=list)
     latency_ms: float | None = None
     ttft_ms: float | None = None
@@ -88,6 +92,7 @@ class AdapterInfo(BaseModel):
     type: str
     model: str
     served_by: str | None = None
+    role: str = "candidate"
     options: dict[str, Any] = Field(default_factory=dict)
     streaming_emulated: bool = False
 

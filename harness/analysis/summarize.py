@@ -255,18 +255,20 @@ def _adapter_summary(
 def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> RunSummary:
     """Summarise ``records`` (read once, streamed) of the run described by ``manifest``.
 
-    If a (case, adapter) pair appears more than once (a resumed or retried run), the last
-    record wins and the earlier ones are counted in ``superseded_records``.
+    If a (case, adapter, repeat) appears more than once (a resumed or retried run), the last
+    record wins and the earlier ones are counted in ``superseded_records``. Repeats of a case
+    (``repeat: N``) are distinct rows, shown as ``case #2``, ``case #3``…
     """
     latest: dict[tuple[str, str], _Row] = {}
     failures: dict[tuple[str, str], FailedCase] = {}
     read = 0
     for record in records:
         read += 1
-        key = (record.case_id, record.adapter)
+        case_id = record.case_id + (f" #{record.repeat + 1}" if record.repeat else "")
+        key = (case_id, record.adapter)
         outcome = _outcome(record)
         latest[key] = _Row(  # a repeated key keeps its first position, takes the new row
-            case_id=record.case_id,
+            case_id=case_id,
             adapter=record.adapter,
             outcome=outcome,
             latency_ms=record.latency_ms,

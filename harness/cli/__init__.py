@@ -99,15 +99,19 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from harness.cli.catalogue import list_
     from harness.cli.emulator import emulator
     from harness.cli.report import report
     from harness.cli.run import run
+    from harness.cli.schema import schema
     from harness.cli.validate import validate
 
     cli.add_command(run)
     cli.add_command(validate)
     cli.add_command(report)
     cli.add_command(emulator)
+    cli.add_command(schema)
+    cli.add_command(list_)
 
 
 _register()

@@ -50,7 +50,7 @@ def run(
     suite = load_suite(suite_path)
     console = Console(stderr=True)
     options = RunOptions(output_dir=output_dir, run_id=run_id, concurrency=concurrency)
-    adapters = [a.name for a in suite.adapters]
+    adapters = [a.name for a in suite.candidates]
     if not quiet:
         console.print(
             f"[bold]{suite.name}[/bold]: {len(suite.cases)} cases x {len(adapters)} adapters "

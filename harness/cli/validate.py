@@ -25,8 +25,8 @@ def validate(suites: tuple[Path, ...]) -> None:
             click.echo(exc.render(), err=True)
             continue
         click.echo(
-            f"{path}: ok ({len(suite.cases)} cases, {len(suite.adapters)} adapters: "
-            f"{', '.join(a.name for a in suite.adapters)})"
+            f"{path}: ok ({len(suite.cases)} cases, {len(suite.candidates)} adapters: "
+            f"{', '.join(a.name for a in suite.candidates)})"
         )
     if bad:
         raise SystemExit(ExitCode.USAGE_ERROR)

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from harness.errors import AdapterError
-from harness.metrics import Observation
+from harness.metrics import JudgeContext, Observation
 from harness.records import CaseRecord, ErrorInfo, MetricResult
 from harness.runner.timing import derive_timing
-from harness.suite.load import Case
+from harness.suite.expand import Case, passes
 
 __all__ = ["execute_case", "redact"]
 
@@ -46,15 +46,53 @@ async def _stream(llm: Any, case: Case) -> tuple[str, list[int], Any]:
     chunk_ns: list[int] = []
     text = ""
     raw: Any = None
-    stream = await llm.astream_complete(case.prompt, **case.generation)
+    if case.messages is not None:
+        from llama_index.core.llms import ChatMessage
+
+        messages = [ChatMessage(role=role, content=content) for role, content in case.messages]
+        stream = await llm.astream_chat(messages, **case.generation)
+    else:
+        stream = await llm.astream_complete(case.prompt, **case.generation)
+    last: Any = None
     async for response in stream:
         if response.delta:
             chunk_ns.append(time.perf_counter_ns())
             text += response.delta
-        elif response.text and not text:
-            text = response.text
-        raw = response.raw
+        last = response
+    if last is not None:
+        raw = last.raw
+        if not text:  # an adapter that fills text but not delta
+            text = response_text(last)
     return text, chunk_ns, raw
+
+
+def response_text(response: Any) -> str:
+    """The full text of a completion or chat response."""
+    text = getattr(response, "text", None)
+    if text is None:
+        text = getattr(getattr(response, "message", None), "content", None)
+    return str(text or "")
+
+
+async def _score(case: Case, obs: Observation, judge: JudgeContext | None) -> list[MetricResult]:
+    results: list[MetricResult] = []
+    for expectation in case.expectations:
+        try:
+            if expectation.metric.needs_judge:
+                if judge is None:
+                    raise RuntimeError("no judge adapters are available in this run")
+                results.append(await expectation.evaluate_async(obs, judge))
+            else:
+                results.append(expectation.evaluate(obs))
+        except Exception as exc:  # a broken check fails the check, not the run
+            results.append(
+                MetricResult(
+                    name=expectation.metric.name,
+                    passed=False,
+                    reason=f"the check itself failed: {exc!r}"[:500],
+                )
+            )
+    return results
 
 
 async def execute_case(
@@ -66,6 +104,8 @@ async def execute_case(
     timeout_s: float,
     secrets: tuple[str, ...] = (),
     setup_error: BaseException | None = None,
+    repeat: int = 0,
+    judge: JudgeContext | None = None,
 ) -> CaseRecord:
     """Run one case on one adapter, measure it, score it; errors are recorded, not raised.
 
@@ -86,9 +126,11 @@ async def execute_case(
             run_id=run_id,
             case_id=case.id,
             adapter=adapter_name,
+            repeat=repeat,
             prompt=case.prompt,
             output=None,
             passed=False,
+            score=0.0,
             expectations=[],
             latency_ms=None if setup_error is not None else (end_ns - sent_ns) / 1e6,
             streaming_emulated=emulated,
@@ -99,27 +141,30 @@ async def execute_case(
     end_ns = time.perf_counter_ns()
     timing = derive_timing(sent_ns, chunk_ns, end_ns, streaming_emulated=emulated)
     obs = Observation(
-        output=text, prompt=case.prompt, latency_ms=timing.latency_ms, ttft_ms=timing.ttft_ms
+        output=text,
+        prompt=case.prompt,
+        case_id=case.id,
+        vars=case.vars,
+        tags=case.tags,
+        latency_ms=timing.latency_ms,
+        ttft_ms=timing.ttft_ms,
+        streaming_emulated=emulated,
+        adapter=adapter_name,
     )
-    results: list[MetricResult] = []
-    for expectation in case.expectations:
-        try:
-            results.append(expectation.evaluate(obs))
-        except Exception as exc:  # a broken check fails the check, not the run
-            results.append(
-                MetricResult(
-                    name=expectation.metric.name,
-                    passed=False,
-                    reason=f"the check itself failed: {exc!r}"[:500],
-                )
-            )
+    results = await _score(case, obs, judge)
+    passed, score = passes(
+        case.pass_rule,
+        [(r.passed, r.score, e.weight) for r, e in zip(results, case.expectations, strict=True)],
+    )
     return CaseRecord(
         run_id=run_id,
         case_id=case.id,
         adapter=adapter_name,
+        repeat=repeat,
         prompt=case.prompt,
         output=text,
-        passed=all(r.passed for r in results),
+        passed=passed,
+        score=score,
         expectations=results,
         latency_ms=timing.latency_ms,
         ttft_ms=timing.ttft_ms,

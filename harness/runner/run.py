@@ -23,6 +23,7 @@ from harness.adapters.base import is_secret_option, redact_options
 from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.runner.execute import execute_case
 from harness.store import RecordWriter, write_manifest
+from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.load import AdapterConfig, Case, Suite
 
 __all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_suite"]
@@ -78,15 +79,52 @@ def _machine() -> dict[str, Any]:
 
 def _plan(
     cases: tuple[Case, ...], adapters: tuple[AdapterConfig, ...]
-) -> Iterator[tuple[Case, AdapterConfig]]:
+) -> Iterator[tuple[Case, AdapterConfig, int]]:
     n = len(adapters)
-    for i, case in enumerate(cases):
-        for k in range(n):
-            yield case, adapters[(i + k) % n]
+    step = 0
+    for case in cases:
+        for repeat in range(case.repeat):
+            for k in range(n):
+                yield case, adapters[(step + k) % n], repeat
+            step += 1
+
+
+class _Judges:
+    """The JudgeContext a run gives LLM-as-judge metrics: judge adapters by name, cached.
+
+    The cache is keyed by (adapter, prompt), so the same judgement is asked once per run.
+    """
+
+    def __init__(self, llms: dict[str, Any]) -> None:
+        self._llms = llms
+        self._cache: dict[tuple[str, str], asyncio.Future[str]] = {}
+
+    async def complete(self, adapter: str, prompt: str) -> str:
+        key = (adapter, prompt)
+        future = self._cache.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._cache[key] = future
+            try:
+                response = await self._llms[adapter].acomplete(prompt)
+                future.set_result(str(response.text))
+            except BaseException as exc:
+                del self._cache[key]
+                future.set_exception(exc)
+                future.exception()  # retrieved here; the caller re-raises below
+                raise
+        return await asyncio.shield(future)
 
 
 def _secret_values(options: dict[str, Any]) -> list[str]:
     return [str(v) for k, v in options.items() if v and is_secret_option(k)]
+
+
+def _env_values(adapter: AdapterConfig) -> list[str]:
+    """Values read from ${ENV} references: treated as secrets in every message."""
+    return [
+        str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)
+    ]
 
 
 class _EmulatorHandle:
@@ -120,8 +158,9 @@ class _EmulatorHandle:
         if self.server is not None:
             self.server.stop()
 
-    def options_for(self, adapter: AdapterConfig) -> dict[str, Any]:
-        options = adapter.options.model_dump(exclude_unset=True)
+    def options_for(self, adapter: AdapterConfig, *, resolve: bool) -> dict[str, Any]:
+        """The adapter's options as written (``resolve=False``, for run.json) or as used."""
+        options = adapter.resolved_options() if resolve else dict(adapter.raw_options)
         if adapter.served_by == "emulator" and self.base_url is not None:
             options.setdefault("host", self.base_url)
             options.setdefault("access_token", self.access_token)
@@ -153,7 +192,7 @@ async def _drive(
     on_record: OnRecord | None,
     outcome: RunOutcome,
 ) -> None:
-    plan = _plan(suite.cases, suite.adapters)
+    plan = _plan(suite.cases, suite.candidates)
     # Resolve models and open connections before the clock starts, so the first cases do not
     # carry set-up time; an adapter whose set-up fails fails each of its cases with that error.
     broken: dict[str, BaseException] = {}
@@ -165,8 +204,10 @@ async def _drive(
             except Exception as exc:  # a failing adapter fails its cases, not the run
                 broken[name] = exc
 
+    judges = _Judges(llms)
+
     async def worker() -> None:
-        for case, adapter in plan:  # one shared iterator: the plan is never materialised
+        for case, adapter, repeat in plan:  # one shared iterator: never materialised
             record = await execute_case(
                 case,
                 adapter.name,
@@ -175,6 +216,8 @@ async def _drive(
                 timeout_s=suite.request_timeout_s,
                 secrets=secrets,
                 setup_error=broken.get(adapter.name),
+                repeat=repeat,
+                judge=judges,
             )
             writer.write(record)
             outcome.records += 1
@@ -209,10 +252,11 @@ def run_suite(
     concurrency = options.concurrency or suite.concurrency
 
     with _EmulatorHandle(suite) as emu:
-        resolved = {a.name: emu.options_for(a) for a in suite.adapters}
+        resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
         secrets = tuple(
             {s for opts in resolved.values() for s in _secret_values(opts)}
-            | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")} - {""}
+            | {s for a in suite.adapters for s in _env_values(a)}
+            | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")}
         )
         llms = {a.name: _build(a, resolved[a.name]) for a in suite.adapters}
         manifest = RunManifest(
@@ -228,7 +272,8 @@ def run_suite(
                     type=a.type.name,
                     model=a.model,
                     served_by=a.served_by,
-                    options=redact_options(resolved[a.name]),
+                    role=a.role,
+                    options=redact_options(emu.options_for(a, resolve=False)),
                     streaming_emulated=bool(getattr(llms[a.name], "streaming_emulated", False)),
                 )
                 for a in suite.adapters

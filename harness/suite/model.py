@@ -1,21 +1,33 @@
-"""The YAML suite format as pydantic models: what a user may write, and nothing else."""
+"""The YAML suite format as pydantic models: what a user may write, and nothing else.
+
+A file is a ``SuiteFileSpec`` (every key optional, so that ``include:``d files can be partial);
+the merged result must name the suite and have adapters and cases (see ``load.py``).
+Expectations and adapter options are kept raw here and validated against their registries in
+a second pass, so that each type gets precise errors.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AdapterSpec",
     "CaseSpec",
+    "ChatMessageSpec",
     "DefaultsSpec",
     "EmulatorRef",
+    "GateSpec",
     "GenerationOptions",
-    "SuiteSpec",
+    "MatrixSpec",
+    "PassRule",
+    "SuiteFileSpec",
 ]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+MISSING_PROMPT = "missing required key 'prompt' (or 'messages' for a chat)"
+BOTH_PROMPTS = "give either 'prompt' or 'messages', not both"
 
 
 class _Strict(BaseModel):
@@ -29,7 +41,11 @@ class EmulatorRef(_Strict):
 
 
 class AdapterSpec(BaseModel):
-    """An adapter: its registered ``type`` plus that type's options (validated per type)."""
+    """An adapter: its registered ``type`` plus that type's options (validated per type).
+
+    Option values may hold ``${ENV_VAR}`` references, resolved when the run starts and never
+    written to any output.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -39,12 +55,9 @@ class AdapterSpec(BaseModel):
         description="'emulator': host and credentials come from the suite's embedded emulator",
     )
 
-    def options(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
-
 
 class GenerationOptions(_Strict):
-    """Completion options passed to the adapter for each request."""
+    """Completion options passed to the adapter with each request."""
 
     temperature: float | None = Field(default=None, ge=0, description="Sampling temperature")
     top_k: int | None = Field(default=None, gt=0, description="Consider only the top k tokens")
@@ -52,41 +65,160 @@ class GenerationOptions(_Strict):
     max_tokens: int | None = Field(default=None, gt=0, description="Most tokens to generate")
 
 
+class MatrixSpec(_Strict):
+    """Expand a case (or every case) over the cartesian product of these lists."""
+
+    vars: dict[str, list[Any]] = Field(
+        default_factory=dict, description="Template variables, each with its list of values"
+    )
+    generation: dict[str, list[Any]] = Field(
+        default_factory=dict,
+        description="Generation options (temperature, top_k, top_p, max_tokens), each a list",
+    )
+
+    @model_validator(mode="after")
+    def _non_empty_lists(self) -> MatrixSpec:
+        for group, values in (("vars", self.vars), ("generation", self.generation)):
+            for key, options in values.items():
+                if not options:
+                    raise ValueError(f"matrix.{group}.{key} needs at least one value")
+        unknown = set(self.generation) - set(GenerationOptions.model_fields)
+        if unknown:
+            raise ValueError(
+                f"matrix.generation: unknown option(s) {sorted(unknown)}; expected any of: "
+                + ", ".join(GenerationOptions.model_fields)
+            )
+        return self
+
+
+class PassRule(_Strict):
+    """How a case's expectations combine into one verdict."""
+
+    mode: Literal["all", "any", "weighted"] = Field(
+        default="all",
+        description="all: every expectation passes; any: at least one; weighted: the "
+        "weight-averaged score reaches min_score",
+    )
+    min_score: float = Field(
+        default=1.0, ge=0, le=1, description="For mode 'weighted': the score a case needs"
+    )
+
+
+class ChatMessageSpec(_Strict):
+    """One chat message; ``content`` is a template over the case's vars."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 class DefaultsSpec(_Strict):
-    """Applied to every case: expectations are added, generation options are the base."""
+    """Applied to every case: expectations are added, the rest is the base a case overrides."""
 
     expect: list[Any] = Field(default_factory=list, description="Expectations for every case")
     generation: GenerationOptions = Field(default_factory=GenerationOptions)
+    vars: dict[str, Any] = Field(default_factory=dict, description="Template variables")
+    matrix: MatrixSpec | None = Field(default=None, description="Expand every case")
+    pass_rule: PassRule | Literal["all", "any"] | None = Field(
+        default=None, alias="pass", description="Default pass rule for every case"
+    )
+    repeat: int = Field(default=1, ge=1, le=1000, description="Send every case N times")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class CaseSpec(_Strict):
-    """One prompt and the properties its answer must have."""
+    """One prompt (or chat) and the properties its answer must have."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     id: str | None = Field(
         default=None, pattern=_NAME, description="Unique id; derived from the prompt when absent"
     )
     description: str = ""
-    prompt: str = Field(min_length=1, description="The prompt sent to every adapter")
+    prompt: str | None = Field(
+        default=None, min_length=1, description="Prompt text (a Jinja2 template over vars)"
+    )
+    messages: list[ChatMessageSpec] | None = Field(
+        default=None, min_length=1, description="Chat messages instead of a prompt"
+    )
+    vars: dict[str, Any] = Field(default_factory=dict, description="Template variables")
     expect: list[Any] = Field(
         default_factory=list,
         description="Expectations, each a single-key mapping: '- contains: Paris'",
     )
     tags: list[str] = Field(default_factory=list)
     generation: GenerationOptions | None = None
+    matrix: MatrixSpec | None = None
+    pass_rule: PassRule | Literal["all", "any"] | None = Field(default=None, alias="pass")
+    repeat: int | None = Field(default=None, ge=1, le=1000, description="Send this case N times")
+
+    @model_validator(mode="after")
+    def _prompt_or_messages(self) -> CaseSpec:
+        if self.prompt is None and self.messages is None:
+            raise ValueError(MISSING_PROMPT)
+        if self.prompt is not None and self.messages is not None:
+            raise ValueError(BOTH_PROMPTS)
+        return self
 
 
-class SuiteSpec(_Strict):
-    """A suite file."""
+class GateSpec(_Strict):
+    """A quality gate: a threshold on one adapter, or a limit on a regression between two.
 
-    name: str = Field(min_length=1, description="Name of the suite")
-    description: str = ""
+    Gates are validated when the suite loads; they are enforced by ``harness gate`` (later).
+    """
+
+    name: str | None = None
+    metric: str = Field(
+        description="pass_rate, error_rate, latency_p50_ms, latency_p90_ms, latency_p99_ms, "
+        "ttft_p50_ms, ttft_p90_ms, or expectation:<metric name> (that expectation's pass rate)"
+    )
+    adapter: str | None = Field(default=None, description="The adapter a threshold applies to")
+    min: float | None = None
+    max: float | None = None
+    baseline: str | None = Field(default=None, description="Adapter compared against")
+    candidate: str | None = Field(default=None, description="Adapter that must not regress")
+    max_regression: float | None = Field(
+        default=None, ge=0, description="Largest allowed change for the worse, in metric units"
+    )
+
+    @model_validator(mode="after")
+    def _shape(self) -> GateSpec:
+        threshold = self.adapter is not None
+        compare = self.baseline is not None or self.candidate is not None
+        if threshold == compare:
+            raise ValueError(
+                "a gate needs either 'adapter' with 'min'/'max', or 'baseline' and 'candidate' "
+                "with 'max_regression'"
+            )
+        if threshold and self.min is None and self.max is None:
+            raise ValueError("a threshold gate needs 'min' or 'max'")
+        if compare and (self.baseline is None or self.candidate is None):
+            raise ValueError("a comparison gate needs both 'baseline' and 'candidate'")
+        return self
+
+
+class SuiteFileSpec(_Strict):
+    """One suite file. Included files may omit anything; the merged suite must be complete."""
+
+    name: str | None = Field(default=None, min_length=1, description="Name of the suite")
+    description: str | None = None
+    include: list[str] = Field(
+        default_factory=list,
+        description="Other suite files (relative paths), merged before this one",
+    )
     emulator: EmulatorRef | None = None
-    concurrency: int = Field(default=8, ge=1, le=1024, description="Requests in flight at once")
-    request_timeout_s: float = Field(
-        default=120.0, gt=0, description="Upper bound on one request, whatever the adapter"
+    concurrency: int | None = Field(
+        default=None, ge=1, le=1024, description="Requests in flight at once (default 8)"
+    )
+    request_timeout_s: float | None = Field(
+        default=None, gt=0, description="Upper bound on one request, whatever the adapter"
     )
     adapters: dict[str, AdapterSpec] = Field(
-        min_length=1, description="Adapters to compare, by name"
+        default_factory=dict, description="Adapters to compare, by name"
     )
     defaults: DefaultsSpec = Field(default_factory=DefaultsSpec)
-    cases: list[CaseSpec] = Field(min_length=1)
+    cases: list[CaseSpec] = Field(default_factory=list)
+    datasets: list[dict[str, Any]] = Field(
+        default_factory=list, description="Cases generated from dataset rows"
+    )
+    gates: list[GateSpec] = Field(default_factory=list, description="Quality gates")

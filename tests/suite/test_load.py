@@ -116,7 +116,7 @@ BAD = [
     ),
     pytest.param(
         GOOD.replace('  - prompt: "Name a colour."', "  - id: one\n    prompt: x"),
-        ["duplicate case id 'one'", "first used by cases[0]"],
+        ["duplicate case id 'one'", "first used at", "suite.yaml:16"],
         id="duplicate-id",
     ),
     pytest.param(
