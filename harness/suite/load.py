@@ -158,7 +158,10 @@ class _Loader:
                 line, col = doc.position(("include", i))
                 where = f"{doc.file}:{line}:{col}"
                 if target in chain or target == real:
-                    cycle = " -> ".join(_display(p) for p in (*chain, real, target))
+                    top = (chain or (real,))[0].parent
+                    cycle = " -> ".join(
+                        os.path.relpath(p, top) for p in (*chain, real, target)
+                    )
                     self.at(doc, ("include", i), f"include cycle: {cycle}")
                     continue
                 if not target.is_file():
@@ -326,7 +329,7 @@ class _Merged:
         default_factory=list
     )
     datasets: list[tuple[YamlDocument, Path, int, dict[str, Any]]] = field(default_factory=list)
-    gates: list[tuple[YamlDocument, int, GateSpec]] = field(default_factory=list)
+    raw_gates: list[tuple[YamlDocument, int, Any]] = field(default_factory=list)
 
 
 def _merge_defaults(merged: _Merged, d: DefaultsSpec) -> None:
@@ -367,6 +370,9 @@ def load_suite(path: str | Path) -> Suite:
             doc, raw_defaults.get("expect") if isinstance(raw_defaults, dict) else None,
             ("defaults", "expect"),
         )
+        raw_gates = data.get("gates")
+        for i, raw_gate in enumerate(raw_gates if isinstance(raw_gates, list) else []):
+            merged.raw_gates.append((doc, i, raw_gate))
         raw_cases = data.get("cases")
         for i, raw_case in enumerate(raw_cases if isinstance(raw_cases, list) else []):
             # reported here too, so that it shows even when the case has other errors
@@ -399,8 +405,6 @@ def load_suite(path: str | Path) -> Suite:
             )
         for i, ds in enumerate(spec.datasets):
             merged.datasets.append((doc, unit.path, i, ds))
-        for i, gate in enumerate(spec.gates):
-            merged.gates.append((doc, i, gate))
 
     root_doc = root.doc
     if root.spec is not None:
@@ -418,7 +422,7 @@ def load_suite(path: str | Path) -> Suite:
     cases = _expand_cases(loader, merged)
     if root.spec is not None and not cases and not loader.errors:
         loader.at(root_doc, (), "the suite has no cases: add 'cases' or 'datasets'")
-    _check_gates(loader, merged)
+    gates = _check_gates(loader, merged)
 
     if loader.errors:
         raise SuiteError(loader.errors)
@@ -436,7 +440,7 @@ def load_suite(path: str | Path) -> Suite:
         concurrency=merged.concurrency,
         request_timeout_s=merged.request_timeout_s,
         emulator_config=emulator_config,
-        gates=tuple(g for _, _, g in merged.gates),
+        gates=gates,
         files=tuple(loader.files),
     )
 
@@ -598,18 +602,26 @@ def _dataset_cases(loader: _Loader, merged: _Merged, doc: YamlDocument, file: Pa
             return  # a broken template in a 10,000-row dataset: 200 messages are plenty
 
 
-def _check_gates(loader: _Loader, merged: _Merged) -> None:
-    names = list(merged.adapters)
+def _check_gates(loader: _Loader, merged: _Merged) -> tuple[GateSpec, ...]:
+    """Validate each gate on its own (so one bad gate hides no other) and its references."""
+    names = loader.adapter_names
     known = list(_GATE_METRICS) + [f"expectation:{m}" for m in metrics.names()]
-    for doc, i, gate in merged.gates:
+    out: list[GateSpec] = []
+    for doc, i, raw in merged.raw_gates:
         at: Path_ = ("gates", i)
+        try:
+            gate = GateSpec.model_validate(raw)
+        except ValidationError as exc:
+            loader.errors.extend(locations_from_validation_error(exc, doc, GateSpec, at))
+            continue
         for key in ("adapter", "baseline", "candidate"):
             value = getattr(gate, key)
-            if value is not None and value not in merged.adapters:
+            if value is not None and value not in names:
                 loader.at(doc, (*at, key), f"{describe_path((*at, key))}: unknown adapter "
                           f"'{value}'{suggest(value, names)}; adapters: {', '.join(names)}")
         if gate.metric not in known:
             loader.at(doc, (*at, "metric"), f"{describe_path((*at, 'metric'))}: unknown gate "
                       f"metric '{gate.metric}'{suggest(gate.metric, known)}; expected one of: "
                       f"{', '.join(_GATE_METRICS)}, expectation:<metric>")
-
+        out.append(gate)
+    return tuple(out)
