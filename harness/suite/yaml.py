@@ -131,10 +131,24 @@ def _yaml_error(exc: yaml.YAMLError, file: str, text: str) -> Location:
     return Location(file, line, col, f"invalid YAML: {problem}")
 
 
+def _reader_error(exc: yaml.reader.ReaderError, file: str, text: str) -> Location:
+    before = text[: exc.position]
+    line = before.count("\n") + 1
+    column = exc.position - (before.rfind("\n") + 1) + 1
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return Location(
+        file, line, column,
+        f"control character U+{ord(char):04X} is not allowed in YAML (only printable text)",
+    )
+
+
 def parse_yaml(text: str, file: str) -> YamlDocument:
     """Parse one YAML document held in ``text``; ``file`` names it in error messages."""
     doc = YamlDocument(file=file, data=None)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        raise SuiteError([_reader_error(exc, file, text)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -153,6 +167,8 @@ def parse_yaml(text: str, file: str) -> YamlDocument:
                 )
             ]
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise SuiteError([_reader_error(exc, file, text)]) from None
     except yaml.YAMLError as exc:
         raise SuiteError([_yaml_error(exc, file, text)]) from None
     finally:

@@ -138,6 +138,11 @@ BAD = [
     pytest.param("", ["suite.yaml:1: the file is empty"], id="empty"),
     pytest.param("- just\n- a list\n", ["expected a mapping at the top level"], id="list"),
     pytest.param("name: [unclosed\n", ["suite.yaml:2:1: invalid YAML"], id="malformed"),
+    pytest.param(
+        "name: ok\ndescription: a\x1bb\n",
+        ["suite.yaml:2:15: control character U+001B is not allowed"],
+        id="control-char",
+    ),
     pytest.param("name: a\nname: b\n", ["suite.yaml:2:1: duplicate key 'name'"], id="dup-key"),
     pytest.param(
         "name: !!python/object/apply:os.system ['echo pwned']\n",
