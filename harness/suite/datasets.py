@@ -52,6 +52,7 @@ EXTENSIONS: dict[str, Format] = {
 MAX_LISTED = 10  # problems of one kind listed per dataset; the rest are counted
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 _ID_VALUE = re.compile(r"^[A-Za-z0-9_.:-]+$")
+_FILE_BUILDERS = frozenset({"arrow", "csv", "json", "pandas", "parquet", "text", "xml"})
 _FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -63,14 +64,15 @@ class HfSource(_Strict):
     """Arguments for ``datasets.load_dataset``."""
 
     path: str = Field(
-        description="A dataset folder (relative to the suite file), a packaged builder name "
-        "(csv, json, parquet) used with data_files, or a Hub dataset name (needs the network)"
+        description="A dataset folder (relative to the suite file); a file builder (csv, json, "
+        "parquet, text, arrow, pandas, xml) with data_files; or a Hub dataset name (needs the "
+        "network)"
     )
     name: str | None = Field(default=None, description="Configuration (subset) name")
     data_files: str | list[str] | dict[str, str | list[str]] | None = Field(
         default=None,
         description="Files or glob patterns, optionally per split; relative to the suite file "
-        "when 'path' is a builder name, to the dataset folder otherwise",
+        "with a file builder, to the dataset folder or Hub repository otherwise",
     )
     data_dir: str | None = Field(default=None, description="Sub-folder of the dataset to read")
     revision: str | None = Field(default=None, description="Git revision of a Hub dataset")
@@ -489,20 +491,28 @@ def _arrow_rows(table: Any) -> tuple[list[str], list[dict[str, Any]]]:
     for column in table.columns:
         values = column.to_pylist()
         kind = column.type
-        if not (pa.types.is_string(kind) or pa.types.is_integer(kind) or pa.types.is_boolean(kind)):
+        if not (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_integer(kind)
+            or pa.types.is_boolean(kind)
+        ):
             values = [_plain(v) for v in values]
         columns.append(values)
     return names, [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 @contextmanager
-def _quiet_progress(datasets: Any) -> Iterator[None]:
-    """No "Generating train split" bars on the CLI's terminal; restore the caller's setting."""
+def _quiet(datasets: Any) -> Iterator[None]:
+    """No progress bars or log lines from ``datasets`` (its failures become our message)."""
     was_enabled = datasets.is_progress_bar_enabled()
+    verbosity = datasets.logging.get_verbosity()
     datasets.disable_progress_bars()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
     try:
         yield
     finally:
+        datasets.logging.set_verbosity(verbosity)
         if was_enabled:
             datasets.enable_progress_bars()
 
@@ -550,8 +560,10 @@ def _read_hf(spec: DatasetSpec, base_dir: Path) -> _Table:
     local = base_dir / hf.path
     if local.exists():
         target, data_files = str(local), hf.data_files  # the folder resolves its own data_files
-    else:
+    elif hf.path in _FILE_BUILDERS:
         target, data_files = hf.path, _hf_data_files(hf, base_dir)
+    else:  # a Hub dataset: its data_files are paths inside its repository
+        target, data_files = hf.path, hf.data_files
     split = spec.split if spec.split is not None else "train"
     options: dict[str, Any] = {
         "name": hf.name,
@@ -561,7 +573,7 @@ def _read_hf(spec: DatasetSpec, base_dir: Path) -> _Table:
     }
     options = {k: v for k, v in options.items() if v is not None}
     source = f"hf:{hf.path}" + (f" ({hf.name})" if hf.name else "")
-    with _quiet_progress(datasets):
+    with _quiet(datasets):
         try:
             ds = datasets.load_dataset(target, split=split, **options)
         except Exception as exc:  # noqa: BLE001 - any failure of the third-party loader is input

@@ -226,13 +226,24 @@ def test_hf_builder_with_data_files_relative_to_the_suite(tmp_path: Path) -> Non
 
 @pytest.mark.usefixtures("hf_offline")
 def test_hf_failures_are_dataset_errors(tmp_path: Path) -> None:
+    import datasets
+
+    before = (datasets.is_progress_bar_enabled(), datasets.logging.get_verbosity())
     write(tmp_path / "broken" / "train.jsonl", '{"q": "fine"}\n{"q": \n')
     err = error(tmp_path, hf={"path": "broken"}, columns={"prompt": "q"})
     assert err.field == "hf"
+    # the loader's own words plus its innermost cause, e.g. "DatasetGenerationError: An error
+    # occurred while generating the dataset (ArrowInvalid: JSON parse error: ... in row 1)"
     assert err.message.startswith("cannot load Hugging Face dataset hf:broken: ")
+    assert "row 1" in err.message
+    # progress bars and log level are silenced during the load only
+    assert (datasets.is_progress_bar_enabled(), datasets.logging.get_verbosity()) == before
     # a hub name while offline fails fast, as an error about 'hf', without any request
     err = error(tmp_path, hf={"path": "no-such-owner/no-such-set"}, columns={"prompt": "q"})
     assert err.field == "hf" and "no-such-owner/no-such-set" in err.message
+    # a Hub dataset's data_files name files in its repository, not beside the suite
+    hub = {"path": "no-such-owner/no-such-set", "data_files": "en/*.json"}
+    assert error(tmp_path, hf=hub, columns={"prompt": "q"}).field == "hf"
 
 
 # ---------------------------------------------------------------------------- column mapping
