@@ -218,7 +218,7 @@ class DatasetRow:
     case_id: str
     prompt: str | None
     vars: dict[str, Any]
-    tags: tuple[str, ...]
+    tags: tuple[str, ...]  # from columns.tags, minus spec.tags: spec.tags + tags has each once
     row_index: int  # 0-based position in the source (split), before sample and limit
 
 
@@ -705,12 +705,12 @@ def _row_ids(spec: DatasetSpec, table: _Table) -> list[str]:
     return ids
 
 
-def _tags(static: tuple[str, ...], value: Any) -> tuple[str, ...]:
+def _row_tags(value: Any, static: frozenset[str]) -> tuple[str, ...]:
     if value is None:
-        return static
+        return ()
     values = value if isinstance(value, list) else [value]
-    extra = [t for t in (str(v).strip() for v in values if v is not None) if t]
-    return tuple(dict.fromkeys([*static, *extra])) if extra else static
+    tags = (str(v).strip() for v in values if v is not None)
+    return tuple(dict.fromkeys(t for t in tags if t and t not in static))
 
 
 def load_dataset_rows(spec: DatasetSpec, base_dir: Path) -> list[DatasetRow]:
@@ -733,7 +733,7 @@ def load_dataset_rows(spec: DatasetSpec, base_dir: Path) -> list[DatasetRow]:
     all_columns = cols.vars is None  # then a row holding every column is its own vars
     width = len(table.columns)
     reference = cols.reference_column
-    static_tags = tuple(dict.fromkeys(spec.tags))
+    static_tags = frozenset(spec.tags)
     out: list[DatasetRow] = []
     problems: list[DatasetProblem] = []
     for i in indices:
@@ -759,7 +759,7 @@ def load_dataset_rows(spec: DatasetSpec, base_dir: Path) -> list[DatasetRow]:
             variables = {var: row.get(column) for var, column in var_columns.items()}
         if reference is not None:
             variables["reference"] = row.get(reference)
-        tags = _tags(static_tags, row.get(cols.tags) if cols.tags is not None else None)
+        tags = _row_tags(row.get(cols.tags), static_tags) if cols.tags is not None else ()
         out.append(DatasetRow(ids[i], prompt, variables, tags, i))
     if problems:
         raise DatasetError.of(_capped(problems, "bad prompts"))

@@ -280,7 +280,7 @@ def test_prompt_template_leaves_the_prompt_to_the_loader() -> None:
     assert rows[1].vars == {"question": "What is the capital of Japan?", "reference": "Tokyo"}
 
 
-def test_static_and_row_tags_are_merged_without_duplicates(tmp_path: Path) -> None:
+def test_row_tags_leave_out_the_static_ones(tmp_path: Path) -> None:
     write_jsonl(
         tmp_path / "t.jsonl",
         [
@@ -293,12 +293,8 @@ def test_static_and_row_tags_are_merged_without_duplicates(tmp_path: Path) -> No
     rows = load(
         tmp_path, path="t.jsonl", tags=["smoke", "data"], columns={"prompt": "q", "tags": "t"}
     )
-    assert [r.tags for r in rows] == [
-        ("smoke", "data", "easy"),
-        ("smoke", "data", "hard"),
-        ("smoke", "data"),
-        ("smoke", "data", "3"),
-    ]
+    # the static tags are left out, so a case's spec.tags + row.tags hold each tag once
+    assert [r.tags for r in rows] == [("easy",), ("hard",), (), ("3",)]
 
 
 def test_numeric_prompt_becomes_text(tmp_path: Path) -> None:
