@@ -573,8 +573,9 @@ def _dataset_cases(loader: _Loader, merged: _Merged, doc: YamlDocument, file: Pa
     try:
         rows = load_dataset_rows(spec, file.parent)
     except DatasetError as exc:
-        field_path = tuple(p for p in str(exc.field or "").split(".") if p)
-        loader.at(doc, (*at, *field_path), f"{describe_path(at)}: {exc}")
+        for problem in exc.problems:
+            where = (*at, *problem.path)
+            loader.at(doc, where, f"{describe_path(where)}: {problem.message}")
         return
     raws = loader.raw_expectations(doc, raw.get("expect"), (*at, "expect"))
     generation = {**merged.generation, **(spec.generation or {})}
