@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.metrics import custom as _custom  # noqa: F401  (registers built-ins)
+from harness.metrics import judge as _judge  # noqa: F401
 from harness.metrics import performance as _performance  # noqa: F401
 from harness.metrics import reference as _reference  # noqa: F401
 from harness.metrics import structured as _structured  # noqa: F401
