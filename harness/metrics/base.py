@@ -134,6 +134,5 @@ def parse_expectation(raw: Any) -> Expectation:
 
 
 def preview(text: str, limit: int = 80) -> str:
-    """A short, single-line rendering of model output for failure reasons."""
-    flat = text.replace("\n", "\\n")
-    return repr(flat if len(flat) <= limit else flat[: limit - 3] + "...")
+    """A short, quoted, single-line rendering of model output for failure reasons."""
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")

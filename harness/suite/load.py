@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -347,6 +348,10 @@ def _merge_defaults(merged: _Merged, d: DefaultsSpec) -> None:
 def load_suite(path: str | Path) -> Suite:
     """Load and validate a suite (and its includes); raises SuiteError listing every problem."""
     path = Path(path)
+    # `custom: checks:fn` and embedding classes may live beside the suite
+    suite_dir = str(path.resolve().parent)
+    if suite_dir not in sys.path:
+        sys.path.insert(0, suite_dir)
     loader = _Loader()
     root = loader.load_file(path, (), "")
     if root is None:
