@@ -282,7 +282,8 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
 
     rows = list(latest.values())
     # Adapter order: the manifest's (the order the user wrote), then any others seen.
-    infos = {a.name: a for a in manifest.adapters}
+    # Judge adapters only grade outputs; they have no cases of their own to summarise.
+    infos = {a.name: a for a in manifest.adapters if a.role != "judge"}
     names = list(infos)
     names += [n for n in dict.fromkeys(r.adapter for r in rows) if n not in infos]
     by_adapter: dict[str, list[_Row]] = {n: [] for n in names}

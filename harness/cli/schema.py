@@ -10,8 +10,12 @@ from harness.cli import handle_errors
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write to this file instead of standard output.",
+)
 @handle_errors
 def schema(output: Path | None) -> None:
     """Print the JSON Schema of suite files (point your editor's YAML plugin at it)."""

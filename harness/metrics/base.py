@@ -71,7 +71,9 @@ class MetricDef(Generic[OptionsT]):
     ``higher_is_better`` tells comparisons which direction of the score is a regression.
     ``supports_threshold``: the options carry a pass threshold on a 0..1 (or raw) score.
     A ``needs_judge`` metric is evaluated by ``evaluate_async`` with a JudgeContext instead;
-    ``evaluate`` is then never called.
+    ``evaluate`` is then never called. ``warm_up``: the runner may call ``evaluate`` once on an
+    empty output before the clock starts, so lazy imports (ROUGE, tokenizers, embedding models)
+    do not stall the event loop in the middle of a timed run.
     """
 
     name: str
@@ -82,6 +84,7 @@ class MetricDef(Generic[OptionsT]):
     higher_is_better: bool = True
     supports_threshold: bool = False
     needs_judge: bool = False
+    warm_up: bool = True
     evaluate_async: (
         Callable[[OptionsT, Observation, JudgeContext], Awaitable[MetricResult]] | None
     ) = None

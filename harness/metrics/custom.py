@@ -180,5 +180,6 @@ metrics.add(
         "a Python function decides: fn(output, observation, **args) → bool, score, or result",
         shorthand="function",
         supports_threshold=True,
+        warm_up=False,  # user code: never called except on real outputs
     ),
 )

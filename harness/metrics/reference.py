@@ -14,9 +14,9 @@ import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics, preview
 from harness.metrics.custom import import_object
@@ -41,8 +41,20 @@ __all__ = [
 _EPS = 1e-9  # a score computed as exactly `min` must pass despite float rounding
 
 
+_ONE_OR_MANY = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        ],
+        "description": "The reference answer, or a list of them (the best one counts)",
+    }
+)
+
+
 class ReferenceOptions(MetricOptions):
-    reference: list[str] = Field(
+    # A single string is accepted too (see _one_or_many); the schema says so for editors.
+    reference: Annotated[list[str], _ONE_OR_MANY] = Field(
         min_length=1, description="The reference answer, or a list of them (the best one counts)"
     )
 

@@ -20,6 +20,7 @@ from typing import Any
 
 from harness import __version__
 from harness.adapters.base import is_secret_option, redact_options
+from harness.metrics import Observation
 from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.runner.execute import execute_case
 from harness.store import RecordWriter, write_manifest
@@ -89,6 +90,19 @@ def _plan(
             step += 1
 
 
+def _warm_up_metrics(suite: Suite) -> None:
+    """Evaluate each metric in use once on an empty output, off the clock (lazy imports)."""
+    done: set[str] = set()
+    for case in suite.cases:
+        for e in case.expectations:
+            m = e.metric
+            if m.name in done or m.needs_judge or not m.warm_up:
+                continue
+            done.add(m.name)
+            with contextlib.suppress(Exception):
+                e.evaluate(Observation(output=""))
+
+
 class _Judges:
     """The JudgeContext a run gives LLM-as-judge metrics: judge adapters by name, cached.
 
@@ -122,9 +136,7 @@ def _secret_values(options: dict[str, Any]) -> list[str]:
 
 def _env_values(adapter: AdapterConfig) -> list[str]:
     """Values read from ${ENV} references: treated as secrets in every message."""
-    return [
-        str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)
-    ]
+    return [str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)]
 
 
 class _EmulatorHandle:
@@ -193,6 +205,7 @@ async def _drive(
     outcome: RunOutcome,
 ) -> None:
     plan = _plan(suite.cases, suite.candidates)
+    _warm_up_metrics(suite)
     # Resolve models and open connections before the clock starts, so the first cases do not
     # carry set-up time; an adapter whose set-up fails fails each of its cases with that error.
     broken: dict[str, BaseException] = {}

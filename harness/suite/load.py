@@ -160,9 +160,7 @@ class _Loader:
                 where = f"{doc.file}:{line}:{col}"
                 if target in chain or target == real:
                     top = (chain or (real,))[0].parent
-                    cycle = " -> ".join(
-                        os.path.relpath(p, top) for p in (*chain, real, target)
-                    )
+                    cycle = " -> ".join(os.path.relpath(p, top) for p in (*chain, real, target))
                     self.at(doc, ("include", i), f"include cycle: {cycle}")
                     continue
                 if not target.is_file():
@@ -188,15 +186,22 @@ class _Loader:
             return None
         role = raw.get("role", "candidate")
         if role not in ("candidate", "judge"):
-            self.at(doc, (*path, "role"), f"{describe_path((*path, 'role'))}: expected "
-                    f"'candidate' or 'judge', got {role!r}")
+            self.at(
+                doc,
+                (*path, "role"),
+                f"{describe_path((*path, 'role'))}: expected 'candidate' or 'judge', got {role!r}",
+            )
             return None
         options = {k: v for k, v in raw.items() if k not in _ENVELOPE_KEYS}
         missing = [n for n in find_env_refs(options) if n not in os.environ]
         for var in dict.fromkeys(missing):
             key = next(k for k, v in options.items() if var in find_env_refs(v))
-            self.at(doc, (*path, key), f"{describe_path((*path, key))}: environment variable "
-                    f"{var} is not set (referenced as ${{{var}}})")
+            self.at(
+                doc,
+                (*path, key),
+                f"{describe_path((*path, key))}: environment variable "
+                f"{var} is not set (referenced as ${{{var}}})",
+            )
         if missing:
             return None
         try:
@@ -249,8 +254,12 @@ class _Loader:
             for judge in expectation.metric.judge_adapters(expectation.options):
                 if judge not in names:
                     where = (*rx.path, next(iter(raw)))
-                    self.at(rx.doc, where, f"{describe_path(where)}: judge adapter '{judge}' "
-                            f"is not defined{suggest(judge, names)}; adapters: {', '.join(names)}")
+                    self.at(
+                        rx.doc,
+                        where,
+                        f"{describe_path(where)}: judge adapter '{judge}' "
+                        f"is not defined{suggest(judge, names)}; adapters: {', '.join(names)}",
+                    )
                     return None
             return expectation
         return None
@@ -271,9 +280,7 @@ def _suffixed(locations: list[Location], suffix: str) -> list[Location]:
 
 def _scrub(locations: list[Location], options: dict[str, Any]) -> list[Location]:
     """Drop values read from the environment from messages (a bad ${TOKEN} must not print it)."""
-    secrets = [
-        str(resolve_env_refs(raw)) for raw in options.values() if find_env_refs(raw)
-    ]
+    secrets = [str(resolve_env_refs(raw)) for raw in options.values() if find_env_refs(raw)]
     out = []
     for loc in locations:
         msg = loc.message
@@ -326,9 +333,7 @@ class _Merged:
     matrix: MatrixSpec | None = None
     pass_rule: PassRule = field(default_factory=PassRule)
     repeat: int = 1
-    cases: list[tuple[YamlDocument, int, CaseSpec, list[_RawExpect]]] = field(
-        default_factory=list
-    )
+    cases: list[tuple[YamlDocument, int, CaseSpec, list[_RawExpect]]] = field(default_factory=list)
     datasets: list[tuple[YamlDocument, Path, int, dict[str, Any]]] = field(default_factory=list)
     raw_gates: list[tuple[YamlDocument, int, Any]] = field(default_factory=list)
 
@@ -372,7 +377,8 @@ def load_suite(path: str | Path) -> Suite:
                     merged.adapter_docs[str(name)] = doc
         raw_defaults = data.get("defaults")
         merged.default_expect += loader.raw_expectations(
-            doc, raw_defaults.get("expect") if isinstance(raw_defaults, dict) else None,
+            doc,
+            raw_defaults.get("expect") if isinstance(raw_defaults, dict) else None,
             ("defaults", "expect"),
         )
         raw_gates = data.get("gates")
@@ -405,8 +411,12 @@ def load_suite(path: str | Path) -> Suite:
         for i, case in enumerate(spec.cases):
             raw_case = data["cases"][i]
             merged.cases.append(
-                (doc, i, case, loader.raw_expectations(doc, raw_case.get("expect"),
-                                                       ("cases", i, "expect")))
+                (
+                    doc,
+                    i,
+                    case,
+                    loader.raw_expectations(doc, raw_case.get("expect"), ("cases", i, "expect")),
+                )
             )
         for i, ds in enumerate(spec.datasets):
             merged.datasets.append((doc, unit.path, i, ds))
@@ -419,8 +429,9 @@ def load_suite(path: str | Path) -> Suite:
             isinstance(u.doc.data, dict) and u.doc.data.get("adapters")
             for u in _units_in_order(root)
         ):
-            loader.at(root_doc, (), "missing required key 'adapters': a suite needs at least "
-                      "one adapter")
+            loader.at(
+                root_doc, (), "missing required key 'adapters': a suite needs at least one adapter"
+            )
 
     emulator_config = _check_emulator(loader, merged)
     _check_served_by(loader, merged)
@@ -472,13 +483,17 @@ def _check_served_by(loader: _Loader, merged: _Merged) -> None:
         return
     for name, adapter in merged.adapters.items():
         if adapter.served_by == "emulator":
-            loader.at(merged.adapter_docs[name], ("adapters", name, "served_by"),
-                      f"adapters.{name}.served_by: 'emulator' needs a top-level "
-                      "'emulator: {config: FILE}' section")
+            loader.at(
+                merged.adapter_docs[name],
+                ("adapters", name, "served_by"),
+                f"adapters.{name}.served_by: 'emulator' needs a top-level "
+                "'emulator: {config: FILE}' section",
+            )
 
 
-def _render_at(loader: _Loader, doc: YamlDocument, path: Path_, text: str,
-               variables: dict[str, Any]) -> str | None:
+def _render_at(
+    loader: _Loader, doc: YamlDocument, path: Path_, text: str, variables: dict[str, Any]
+) -> str | None:
     try:
         return render(text, variables)
     except TemplateProblem as exc:
@@ -507,8 +522,12 @@ def _expand_cases(loader: _Loader, merged: _Merged) -> list[Case]:
 
     def add(case: Case, doc: YamlDocument, path: Path_) -> None:
         if case.id in seen:
-            loader.at(doc, path, f"{describe_path(path)}: duplicate case id '{case.id}', "
-                      f"first used at {seen[case.id]}")
+            loader.at(
+                doc,
+                path,
+                f"{describe_path(path)}: duplicate case id '{case.id}', "
+                f"first used at {seen[case.id]}",
+            )
             return
         line, col = doc.position(path)
         seen[case.id] = f"{doc.file}:{line}"
@@ -516,8 +535,10 @@ def _expand_cases(loader: _Loader, merged: _Merged) -> list[Case]:
 
     for doc, i, spec, raws in merged.cases:
         at: Path_ = ("cases", i)
-        written = spec.prompt if spec.prompt is not None else json.dumps(
-            [m.model_dump() for m in spec.messages or []], sort_keys=True
+        written = (
+            spec.prompt
+            if spec.prompt is not None
+            else json.dumps([m.model_dump() for m in spec.messages or []], sort_keys=True)
         )
         base_id = spec.id or derive_case_id(written)
         rule = _pass_rule(spec.pass_rule) or merged.pass_rule
@@ -537,7 +558,8 @@ def _expand_cases(loader: _Loader, merged: _Merged) -> list[Case]:
                 if any(r is None for r in rendered):
                     continue
                 messages = tuple(
-                    (m.role, r) for m, r in zip(spec.messages, rendered, strict=True)
+                    (m.role, r)
+                    for m, r in zip(spec.messages, rendered, strict=True)
                     if r is not None
                 )
                 prompt: str | None = "\n".join(f"{role}: {text}" for role, text in messages)
@@ -565,8 +587,16 @@ def _expand_cases(loader: _Loader, merged: _Merged) -> list[Case]:
     return out
 
 
-def _dataset_cases(loader: _Loader, merged: _Merged, doc: YamlDocument, file: Path, i: int,
-                   raw: dict[str, Any], expectations: Any, add: Any) -> None:
+def _dataset_cases(
+    loader: _Loader,
+    merged: _Merged,
+    doc: YamlDocument,
+    file: Path,
+    i: int,
+    raw: dict[str, Any],
+    expectations: Any,
+    add: Any,
+) -> None:
     from harness.suite.datasets import DatasetError, DatasetSpec, load_dataset_rows
 
     at: Path_ = ("datasets", i)
@@ -623,11 +653,19 @@ def _check_gates(loader: _Loader, merged: _Merged) -> tuple[GateSpec, ...]:
         for key in ("adapter", "baseline", "candidate"):
             value = getattr(gate, key)
             if value is not None and value not in names:
-                loader.at(doc, (*at, key), f"{describe_path((*at, key))}: unknown adapter "
-                          f"'{value}'{suggest(value, names)}; adapters: {', '.join(names)}")
+                loader.at(
+                    doc,
+                    (*at, key),
+                    f"{describe_path((*at, key))}: unknown adapter "
+                    f"'{value}'{suggest(value, names)}; adapters: {', '.join(names)}",
+                )
         if gate.metric not in known:
-            loader.at(doc, (*at, "metric"), f"{describe_path((*at, 'metric'))}: unknown gate "
-                      f"metric '{gate.metric}'{suggest(gate.metric, known)}; expected one of: "
-                      f"{', '.join(_GATE_METRICS)}, expectation:<metric>")
+            loader.at(
+                doc,
+                (*at, "metric"),
+                f"{describe_path((*at, 'metric'))}: unknown gate "
+                f"metric '{gate.metric}'{suggest(gate.metric, known)}; expected one of: "
+                f"{', '.join(_GATE_METRICS)}, expectation:<metric>",
+            )
         out.append(gate)
     return tuple(out)

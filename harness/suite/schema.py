@@ -18,7 +18,6 @@ from harness.suite.model import SuiteFileSpec
 __all__ = ["suite_schema", "suite_schema_json"]
 
 
-
 def _inline(model: type[BaseModel], defs: dict[str, Any], prefix: str) -> dict[str, Any]:
     """The model's schema with its ``$defs`` lifted into ``defs`` under a unique prefix."""
     schema = model.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")

@@ -137,7 +137,9 @@ def _reader_error(exc: yaml.reader.ReaderError, file: str, text: str) -> Locatio
     column = exc.position - (before.rfind("\n") + 1) + 1
     char = exc.character if isinstance(exc.character, str) else chr(exc.character)
     return Location(
-        file, line, column,
+        file,
+        line,
+        column,
         f"control character U+{ord(char):04X} is not allowed in YAML (only printable text)",
     )
 
