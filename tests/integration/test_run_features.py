@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,3 +106,43 @@ def test_wrong_env_secret_fails_cases_without_leaking(
     text = (outcome.run_dir / "results.jsonl").read_text()
     assert "tok-wrong-123456" not in text
     assert json.loads(text)["passed"] is False
+
+
+def test_judge_is_asked_once_per_identical_judgement(write_suite: Write, tmp_path: Path) -> None:
+    from harness.emulator import EmulatorServer, load_emulator_config
+
+    config = load_emulator_config(
+        write_suite(
+            MODELS + '  - {name: judge, slug: judge, default: "Looks right.\\nSCORE: 8"}\n',
+            "models.yaml",
+        )
+    )
+    judge_id = next(m.model_id for m in config.models if m.slug == "judge")
+    with EmulatorServer(config) as base_url:
+        where = f"host: '{base_url}', access_token: t, workspace_id: w"
+        path = write_suite(
+            "name: judged\nadapters:\n"
+            f"  echo: {{type: gradient-adapter, model_adapter_id: {ADAPTER_ID}, {where}}}\n"
+            f"  grader: {{type: gradient-base, base_model_slug: judge, role: judge, {where}}}\n"
+            "cases:\n  - id: same\n    prompt: ping\n    repeat: 4\n"
+            "    expect: [llm_judge: {judge: grader, rubric: Echoes the prompt., min: 0.5}]\n"
+        )
+        outcome = run_suite(load_suite(path), RunOptions(output_dir=tmp_path / "out", run_id="r"))
+        by_model = dict(server_stats(base_url)["by_model"])
+    records = list(read_records(outcome.run_dir))
+    assert len(records) == 4
+    judged = [e for r in records for e in r.expectations if e.name == "llm_judge"]
+    assert len(judged) == 4
+    assert all(e.passed and e.score == pytest.approx(0.8) for e in judged), judged
+    assert all("Looks right" in e.reason for e in judged)
+    assert by_model[ADAPTER_ID] == {"200": 5}  # one model lookup, then every repeat
+    assert by_model[judge_id] == {"200": 1}  # the identical judgement was asked once
+
+
+def server_stats(base_url: str) -> dict[str, Any]:
+    import urllib.request
+
+    root = base_url.removesuffix("/api")
+    with urllib.request.urlopen(f"{root}/_emulator/stats", timeout=10) as response:
+        stats: dict[str, Any] = json.loads(response.read())
+    return stats

@@ -134,6 +134,16 @@ BAD = [
         ["'emulator' needs a top-level 'emulator: {config: FILE}' section"],
         id="served-by-without-emulator",
     ),
+    pytest.param(
+        GOOD.replace('- equals: "4"', "- json_schema: {schema: {type: objekt}}"),
+        ["suite.yaml:19:", "cases[0].expect[0].json_schema"],
+        id="bad-json-schema",
+    ),
+    pytest.param(
+        GOOD + "datasets:\n  - {path: nowhere.csv, columns: {prompt: q}}\n",
+        ["suite.yaml:25:12:", "datasets[0].path: file not found", "nowhere.csv"],
+        id="missing-dataset",
+    ),
     pytest.param("a: 1\n\tb: 2\n", ["suite.yaml:2:1: tab character"], id="tab"),
     pytest.param("", ["suite.yaml:1: the file is empty"], id="empty"),
     pytest.param("- just\n- a list\n", ["expected a mapping at the top level"], id="list"),
