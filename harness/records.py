@@ -49,6 +49,9 @@ class Timing(BaseModel):
         description="True when the adapter returned the whole text as one chunk, so TTFT is "
         "the full latency, not a true time to first token",
     )
+    itl_mean_ms: float | None = Field(default=None, description="Mean gap between chunks")
+    itl_p50_ms: float | None = None
+    itl_max_ms: float | None = None
 
 
 class ErrorInfo(BaseModel):
@@ -78,6 +81,21 @@ class CaseRecord(BaseModel):
     ttft_ms: float | None = None
     streaming_emulated: bool = False
     output_chars: int = 0
+    output_tokens: int | None = None
+    output_tokens_source: str | None = Field(
+        default=None, description="usage (reported by the adapter), tiktoken, or estimate"
+    )
+    tokens_per_s: float | None = Field(default=None, description="Output tokens / latency")
+    decode_tokens_per_s: float | None = Field(
+        default=None, description="(tokens - 1) / time after the first chunk (true streaming)"
+    )
+    attempts: int = Field(default=1, description="Requests sent, retries included")
+    queue_wait_ms: float = Field(
+        default=0.0,
+        description="Time the harness held the request back (concurrency slot, rate limit, "
+        "thread): not part of latency",
+    )
+    seq: int = Field(default=0, description="Position in the run's (seeded) plan")
     finish_reason: str | None = None
     timing: Timing | None = None
     error: ErrorInfo | None = None
@@ -113,5 +131,12 @@ class RunManifest(BaseModel):
     finished_at: str | None = None
     status: str = "running"
     versions: dict[str, str] = Field(default_factory=dict)
+    execution: dict[str, Any] = Field(
+        default_factory=dict, description="Concurrency, rate limits, retries, seed, warm-up"
+    )
+    harness_lag: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The harness's own lag (event loop, queueing), to tell it from the model's",
+    )
     machine: dict[str, Any] = Field(default_factory=dict)
     emulator: dict[str, Any] | None = None

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
 from harness.records import CaseRecord, ErrorInfo, MetricResult
-from harness.runner.timing import derive_timing
+from harness.runner.timing import derive_timing, throughput
 from harness.suite.expand import Case, passes
 
-__all__ = ["execute_case", "redact"]
+__all__ = ["Sent", "build_record", "execute_case", "is_sync_only", "redact", "send"]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -41,16 +43,47 @@ def _finish_reason(raw: Any) -> str | None:
     return None
 
 
-async def _stream(llm: Any, case: Case) -> tuple[str, list[int], Any]:
-    """Send the case, stamping each non-empty chunk as it arrives."""
+@dataclass(frozen=True)
+class Sent:
+    """What came back from one request, with the monotonic stamps around it."""
+
+    text: str
+    chunk_ns: list[int]
+    raw: Any
+    sent_ns: int
+    end_ns: int
+
+
+def is_sync_only(llm: Any) -> bool:
+    """A CustomLLM that never overrode the async methods would block the event loop."""
+    from llama_index.core.llms import CustomLLM
+
+    cls = type(llm)
+    return isinstance(llm, CustomLLM) and (
+        cls.astream_complete is CustomLLM.astream_complete
+        or cls.astream_chat is CustomLLM.astream_chat
+    )
+
+
+def _chat_messages(case: Case) -> list[Any]:
+    from llama_index.core.llms import ChatMessage
+
+    assert case.messages is not None
+    return [ChatMessage(role=role, content=content) for role, content in case.messages]
+
+
+def _finish(text: str, last: Any) -> tuple[str, Any]:
+    if last is None:
+        return text, None
+    return (text or response_text(last)), last.raw
+
+
+async def _stream_async(llm: Any, case: Case) -> tuple[str, list[int], Any]:
+    """Send the case on the event loop, stamping each non-empty chunk as it arrives."""
     chunk_ns: list[int] = []
     text = ""
-    raw: Any = None
     if case.messages is not None:
-        from llama_index.core.llms import ChatMessage
-
-        messages = [ChatMessage(role=role, content=content) for role, content in case.messages]
-        stream = await llm.astream_chat(messages, **case.generation)
+        stream = await llm.astream_chat(_chat_messages(case), **case.generation)
     else:
         stream = await llm.astream_complete(case.prompt, **case.generation)
     last: Any = None
@@ -59,11 +92,43 @@ async def _stream(llm: Any, case: Case) -> tuple[str, list[int], Any]:
             chunk_ns.append(time.perf_counter_ns())
             text += response.delta
         last = response
-    if last is not None:
-        raw = last.raw
-        if not text:  # an adapter that fills text but not delta
-            text = response_text(last)
+    text, raw = _finish(text, last)
     return text, chunk_ns, raw
+
+
+def _stream_sync(llm: Any, case: Case) -> tuple[str, list[int], Any]:
+    """The same for a sync-only LLM, in a worker thread (stamped in the thread, on arrival)."""
+    chunk_ns: list[int] = []
+    text = ""
+    if case.messages is not None:
+        stream = llm.stream_chat(_chat_messages(case), **case.generation)
+    else:
+        stream = llm.stream_complete(case.prompt, **case.generation)
+    last: Any = None
+    for response in stream:
+        if response.delta:
+            chunk_ns.append(time.perf_counter_ns())
+            text += response.delta
+        last = response
+    text, raw = _finish(text, last)
+    return text, chunk_ns, raw
+
+
+async def send(
+    llm: Any, case: Case, timeout_s: float, pool: concurrent.futures.Executor | None = None
+) -> Sent:
+    """One request: the adapter's reply with stamps; raises whatever the adapter raised.
+
+    With ``pool``, the LLM is driven through its sync API in a worker thread.
+    """
+    sent_ns = time.perf_counter_ns()
+    if pool is not None:
+        loop = asyncio.get_running_loop()
+        job = loop.run_in_executor(pool, _stream_sync, llm, case)
+        text, chunk_ns, raw = await asyncio.wait_for(job, timeout_s)
+    else:
+        text, chunk_ns, raw = await asyncio.wait_for(_stream_async(llm, case), timeout_s)
+    return Sent(text, chunk_ns, raw, sent_ns, time.perf_counter_ns())
 
 
 def response_text(response: Any) -> str:
@@ -95,53 +160,73 @@ async def _score(case: Case, obs: Observation, judge: JudgeContext | None) -> li
     return results
 
 
-async def execute_case(
+def _usage_tokens(raw: Any) -> int | None:
+    """completion_tokens from an OpenAI-style usage block, when the adapter reported one."""
+    usage = raw.get("usage") if isinstance(raw, dict) else None
+    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+        return int(usage["completion_tokens"])
+    return None
+
+
+def _count_tokens(text: str, raw: Any) -> tuple[int | None, str | None]:
+    reported = _usage_tokens(raw)
+    if reported is not None:
+        return reported, "usage"
+    if not text:
+        return 0, None
+    from harness.metrics.tokens import token_counter
+
+    counter = token_counter()
+    return counter.count(text), counter.name
+
+
+async def build_record(
     case: Case,
     adapter_name: str,
     llm: Any,
+    outcome: Sent | BaseException,
     *,
     run_id: str,
-    timeout_s: float,
+    started_at: str,
     secrets: tuple[str, ...] = (),
-    setup_error: BaseException | None = None,
     repeat: int = 0,
+    seq: int = 0,
+    attempts: int = 1,
+    queue_wait_ms: float = 0.0,
     judge: JudgeContext | None = None,
+    latency_ms: float | None = None,
 ) -> CaseRecord:
-    """Run one case on one adapter, measure it, score it; errors are recorded, not raised.
-
-    ``setup_error`` is the adapter's failed set-up: the case fails with it, sending nothing.
-    """
+    """Score a reply (or record a failure) as the CaseRecord that goes to results.jsonl."""
     emulated = bool(getattr(llm, "streaming_emulated", False))
-    started_at = datetime.now(timezone.utc).isoformat()
-    sent_ns = time.perf_counter_ns()
-    try:
-        if setup_error is not None:
-            raise setup_error
-        text, chunk_ns, raw = await asyncio.wait_for(_stream(llm, case), timeout_s)
-    except asyncio.CancelledError:
-        raise
-    except Exception as exc:  # a failing adapter fails its case, not the run
-        end_ns = time.perf_counter_ns()
+    common: dict[str, Any] = {
+        "run_id": run_id,
+        "case_id": case.id,
+        "adapter": adapter_name,
+        "repeat": repeat,
+        "seq": seq,
+        "attempts": attempts,
+        "queue_wait_ms": queue_wait_ms,
+        "prompt": case.prompt,
+        "streaming_emulated": emulated,
+        "started_at": started_at,
+        "tags": list(case.tags),
+    }
+    if isinstance(outcome, BaseException):
         return CaseRecord(
-            run_id=run_id,
-            case_id=case.id,
-            adapter=adapter_name,
-            repeat=repeat,
-            prompt=case.prompt,
+            **common,
             output=None,
             passed=False,
             score=0.0,
-            expectations=[],
-            latency_ms=None if setup_error is not None else (end_ns - sent_ns) / 1e6,
-            streaming_emulated=emulated,
-            error=_error_info(exc, secrets),
-            started_at=started_at,
-            tags=list(case.tags),
+            latency_ms=latency_ms,
+            error=_error_info(outcome, secrets),
         )
-    end_ns = time.perf_counter_ns()
-    timing = derive_timing(sent_ns, chunk_ns, end_ns, streaming_emulated=emulated)
+    timing = derive_timing(
+        outcome.sent_ns, outcome.chunk_ns, outcome.end_ns, streaming_emulated=emulated
+    )
+    tokens, source = _count_tokens(outcome.text, outcome.raw)
+    per_s, decode = throughput(timing, tokens)
     obs = Observation(
-        output=text,
+        output=outcome.text,
         prompt=case.prompt,
         case_id=case.id,
         vars=case.vars,
@@ -149,6 +234,7 @@ async def execute_case(
         latency_ms=timing.latency_ms,
         ttft_ms=timing.ttft_ms,
         streaming_emulated=emulated,
+        output_tokens=tokens,
         adapter=adapter_name,
     )
     results = await _score(case, obs, judge)
@@ -157,21 +243,53 @@ async def execute_case(
         [(r.passed, r.score, e.weight) for r, e in zip(results, case.expectations, strict=True)],
     )
     return CaseRecord(
-        run_id=run_id,
-        case_id=case.id,
-        adapter=adapter_name,
-        repeat=repeat,
-        prompt=case.prompt,
-        output=text,
+        **common,
+        output=outcome.text,
         passed=passed,
         score=score,
         expectations=results,
         latency_ms=timing.latency_ms,
         ttft_ms=timing.ttft_ms,
-        streaming_emulated=emulated,
-        output_chars=len(text),
-        finish_reason=_finish_reason(raw),
+        output_chars=len(outcome.text),
+        output_tokens=tokens,
+        output_tokens_source=source,
+        tokens_per_s=per_s,
+        decode_tokens_per_s=decode,
+        finish_reason=_finish_reason(outcome.raw),
         timing=timing,
+    )
+
+
+async def execute_case(
+    case: Case,
+    adapter_name: str,
+    llm: Any,
+    *,
+    run_id: str,
+    timeout_s: float,
+    secrets: tuple[str, ...] = (),
+    repeat: int = 0,
+    judge: JudgeContext | None = None,
+) -> CaseRecord:
+    """Send one case once and score it; a failure is recorded, not raised (no retries)."""
+    started_at = datetime.now(timezone.utc).isoformat()
+    start_ns = time.perf_counter_ns()
+    outcome: Sent | BaseException
+    try:
+        outcome = await send(llm, case, timeout_s)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # a failing adapter fails its case, not the run
+        outcome = exc
+    return await build_record(
+        case,
+        adapter_name,
+        llm,
+        outcome,
+        run_id=run_id,
         started_at=started_at,
-        tags=list(case.tags),
+        secrets=secrets,
+        repeat=repeat,
+        judge=judge,
+        latency_ms=(time.perf_counter_ns() - start_ns) / 1e6,
     )

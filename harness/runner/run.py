@@ -1,17 +1,21 @@
-"""run_suite(): plan the (case, adapter) requests, drive them concurrently, store each record.
+"""run_suite(): plan the requests, drive them concurrently and fairly, store each record.
 
-Adapters are interleaved case by case (the first adapter rotates from case to case), so that
-neither side of a comparison always goes first or owns a warm connection pool.
+Adapters are interleaved case by case in a seeded, recorded order (``scheduler.plan_requests``),
+so that neither side of a comparison always goes first or owns a warm connection pool. Native
+async adapters run on the event loop; sync-only ones in a bounded thread pool.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import platform
+import random
 import secrets as _secrets
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -22,10 +26,19 @@ from harness import __version__
 from harness.adapters.base import is_secret_option, redact_options
 from harness.metrics import Observation
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.runner.execute import execute_case
+from harness.runner.execute import Sent, build_record, is_sync_only, send
+from harness.runner.scheduler import (
+    Lane,
+    LoopLagMonitor,
+    RateLimiter,
+    backoff_delay,
+    error_kind,
+    plan_requests,
+)
 from harness.store import RecordWriter, write_manifest
 from harness.suite.envref import find_env_refs, resolve_env_refs
-from harness.suite.load import AdapterConfig, Case, Suite
+from harness.suite.load import AdapterConfig, Suite
+from harness.suite.model import RetryPolicy
 
 __all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_suite"]
 
@@ -34,11 +47,17 @@ OnRecord = Callable[[CaseRecord], None]
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How to run a suite; the CLI's flags map onto these one to one."""
+    """How to run a suite; the CLI's flags map onto these one to one (None: the suite's)."""
 
     output_dir: Path = Path("reports")
     run_id: str | None = None
-    concurrency: int | None = None  # None: the suite's own setting
+    concurrency: int | None = None
+    repeat: int | None = None
+    request_timeout_s: float | None = None
+    max_attempts: int | None = None
+    rpm: float | None = None
+    order_seed: int | None = None
+    warmup: int | None = None
 
 
 @dataclass
@@ -50,7 +69,20 @@ class RunOutcome:
     records: int = 0
     passed: int = 0
     errored: int = 0
+    queue_wait_ms: float = 0.0
     per_adapter: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, record: CaseRecord) -> None:
+        self.records += 1
+        self.passed += record.passed
+        self.errored += record.error is not None
+        self.queue_wait_ms += record.queue_wait_ms
+        stats = self.per_adapter.setdefault(
+            record.adapter, {"records": 0, "passed": 0, "errored": 0}
+        )
+        stats["records"] += 1
+        stats["passed"] += record.passed
+        stats["errored"] += record.error is not None
 
 
 def new_run_id(suite_name: str) -> str:
@@ -76,18 +108,6 @@ def _machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python_implementation": platform.python_implementation(),
     }
-
-
-def _plan(
-    cases: tuple[Case, ...], adapters: tuple[AdapterConfig, ...]
-) -> Iterator[tuple[Case, AdapterConfig, int]]:
-    n = len(adapters)
-    step = 0
-    for case in cases:
-        for repeat in range(case.repeat):
-            for k in range(n):
-                yield case, adapters[(step + k) % n], repeat
-            step += 1
 
 
 def _warm_up_metrics(suite: Suite) -> None:
@@ -194,61 +214,194 @@ async def _close(llm: Any) -> None:
         close()
 
 
-async def _drive(
-    suite: Suite,
-    llms: dict[str, Any],
-    secrets: tuple[str, ...],
-    run_id: str,
-    concurrency: int,
-    writer: RecordWriter,
-    on_record: OnRecord | None,
-    outcome: RunOutcome,
-) -> None:
-    plan = _plan(suite.cases, suite.candidates)
-    _warm_up_metrics(suite)
-    # Resolve models and open connections before the clock starts, so the first cases do not
-    # carry set-up time; an adapter whose set-up fails fails each of its cases with that error.
+@dataclass
+class _Settings:
+    """The execution settings of one run, suite values overridden by RunOptions."""
+
+    concurrency: int
+    timeout_s: float
+    retries: RetryPolicy
+    order_seed: int
+    warmup: int
+    repeat: int | None
+    rpm: dict[str, float | None]
+    adapter_concurrency: dict[str, int | None]
+
+    @classmethod
+    def of(cls, suite: Suite, o: RunOptions) -> _Settings:
+        retries = suite.retries
+        if o.max_attempts is not None:
+            retries = retries.model_copy(update={"max_attempts": o.max_attempts})
+        return cls(
+            concurrency=o.concurrency or suite.concurrency,
+            timeout_s=o.request_timeout_s or suite.request_timeout_s,
+            retries=retries,
+            order_seed=suite.order_seed if o.order_seed is None else o.order_seed,
+            warmup=suite.warmup if o.warmup is None else o.warmup,
+            repeat=o.repeat,
+            rpm={a.name: o.rpm or a.rpm for a in suite.candidates},
+            adapter_concurrency={a.name: a.concurrency for a in suite.candidates},
+        )
+
+    def manifest(self) -> dict[str, Any]:
+        return {
+            "concurrency": self.concurrency,
+            "request_timeout_s": self.timeout_s,
+            "retries": self.retries.model_dump(),
+            "order_seed": self.order_seed,
+            "warmup_requests_per_adapter": self.warmup,
+            "repeat": self.repeat,
+            "adapter_concurrency": self.adapter_concurrency,
+            "rpm": self.rpm,
+        }
+
+
+async def _prepare(llms: dict[str, Any], timeout_s: float) -> dict[str, BaseException]:
+    """Resolve models and open connections before the clock starts (``aprepare``).
+
+    An adapter whose set-up fails fails each of its cases with that error, sending nothing.
+    """
     broken: dict[str, BaseException] = {}
     for name, llm in llms.items():
         prepare = getattr(llm, "aprepare", None)
         if prepare is not None:
             try:
-                await asyncio.wait_for(prepare(), suite.request_timeout_s)
+                await asyncio.wait_for(prepare(), timeout_s)
             except Exception as exc:  # a failing adapter fails its cases, not the run
                 broken[name] = exc
+    return broken
 
+
+async def _warm_up(
+    suite: Suite, llms: dict[str, Any], settings: _Settings, pools: dict[str, Any]
+) -> None:
+    """Uncounted requests per adapter (warm caches and connections); failures are ignored."""
+    if not settings.warmup or not suite.cases:
+        return
+    for adapter in suite.candidates:
+        for i in range(settings.warmup):
+            case = suite.cases[i % len(suite.cases)]
+            with contextlib.suppress(Exception):
+                await send(llms[adapter.name], case, settings.timeout_s, pools.get(adapter.name))
+
+
+async def _drive(
+    suite: Suite,
+    llms: dict[str, Any],
+    secrets: tuple[str, ...],
+    run_id: str,
+    settings: _Settings,
+    writer: RecordWriter,
+    on_record: OnRecord | None,
+    outcome: RunOutcome,
+) -> dict[str, Any]:
+    _warm_up_metrics(suite)
+    broken = await _prepare(llms, settings.timeout_s)
     judges = _Judges(llms)
+    overall = asyncio.Semaphore(settings.concurrency)
+    lanes = {
+        a.name: Lane(
+            a.name,
+            asyncio.Semaphore(c) if (c := settings.adapter_concurrency[a.name]) else None,
+            RateLimiter(r) if (r := settings.rpm[a.name]) else None,
+        )
+        for a in suite.candidates
+    }
+    sync_names = [a.name for a in suite.candidates if is_sync_only(llms[a.name])]
+    pool = (
+        concurrent.futures.ThreadPoolExecutor(
+            max_workers=min(settings.concurrency, 64), thread_name_prefix="harness-sync"
+        )
+        if sync_names
+        else None
+    )
+    pools = {name: pool for name in sync_names}
+    await _warm_up(suite, llms, settings, pools)
+    rng = random.Random(settings.order_seed)
+    policy = settings.retries
+    plan = plan_requests(suite.cases, suite.candidates, settings.order_seed, settings.repeat)
+    lag = LoopLagMonitor()
+    lag_task = asyncio.create_task(lag.run())
 
-    async def worker() -> None:
-        for case, adapter, repeat in plan:  # one shared iterator: never materialised
-            record = await execute_case(
+    async def one(case: Any, adapter: AdapterConfig, repeat: int, seq: int) -> CaseRecord:
+        llm = llms[adapter.name]
+        started_at = datetime.now(timezone.utc).isoformat()
+        if adapter.name in broken:
+            return await build_record(
                 case,
                 adapter.name,
-                llms[adapter.name],
+                llm,
+                broken[adapter.name],
                 run_id=run_id,
-                timeout_s=suite.request_timeout_s,
+                started_at=started_at,
                 secrets=secrets,
-                setup_error=broken.get(adapter.name),
                 repeat=repeat,
-                judge=judges,
+                seq=seq,
+                attempts=0,
             )
+        attempts, waited_ns = 0, 0
+        while True:
+            attempts += 1
+            queued = time.perf_counter_ns()
+            result: Sent | BaseException
+            async with lanes[adapter.name].slot(overall):
+                waited_ns += time.perf_counter_ns() - queued
+                started_at = datetime.now(timezone.utc).isoformat()
+                begin = time.perf_counter_ns()
+                try:
+                    result = await send(llm, case, settings.timeout_s, pools.get(adapter.name))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a failing adapter fails its case, not the run
+                    result = exc
+                failed_ms = (time.perf_counter_ns() - begin) / 1e6
+            if (
+                isinstance(result, Sent)
+                or attempts >= policy.max_attempts
+                or error_kind(result) not in policy.retry_on
+            ):
+                break
+            await asyncio.sleep(backoff_delay(policy, attempts, result, rng))
+        return await build_record(
+            case,
+            adapter.name,
+            llm,
+            result,
+            run_id=run_id,
+            started_at=started_at,
+            secrets=secrets,
+            repeat=repeat,
+            seq=seq,
+            attempts=attempts,
+            queue_wait_ms=waited_ns / 1e6,
+            judge=judges,
+            latency_ms=None if isinstance(result, Sent) else failed_ms,
+        )
+
+    async def worker() -> None:
+        for case, adapter, repeat, seq in plan:  # one shared iterator: never materialised
+            record = await one(case, adapter, repeat, seq)
             writer.write(record)
-            outcome.records += 1
-            outcome.passed += record.passed
-            outcome.errored += record.error is not None
-            stats = outcome.per_adapter.setdefault(
-                adapter.name, {"records": 0, "passed": 0, "errored": 0}
-            )
-            stats["records"] += 1
-            stats["passed"] += record.passed
-            stats["errored"] += record.error is not None
+            outcome.add(record)
             if on_record is not None:
                 on_record(record)
 
+    # More workers than the overall limit: a worker waiting on one adapter's own limit must
+    # not keep requests to the other adapters from going out.
+    workers = min(4096, settings.concurrency * max(1, len(suite.candidates)))
     try:
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(workers)))
     finally:
+        lag_task.cancel()
+        await asyncio.gather(lag_task, return_exceptions=True)
         await asyncio.gather(*(_close(llm) for llm in llms.values()), return_exceptions=True)
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+    return {
+        **lag.summary(),
+        "queue_wait_mean_ms": round(outcome.queue_wait_ms / max(1, outcome.records), 3),
+        "sync_adapters_in_threads": sync_names,
+    }
 
 
 def run_suite(
@@ -262,7 +415,7 @@ def run_suite(
     options = options or RunOptions()
     run_id = options.run_id or new_run_id(suite.name)
     run_dir = options.output_dir / run_id
-    concurrency = options.concurrency or suite.concurrency
+    settings = _Settings.of(suite, options)
 
     with _EmulatorHandle(suite) as emu:
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
@@ -298,14 +451,15 @@ def run_suite(
             emulator={"config": str(suite.emulator_config), "base_url": emu.base_url}
             if emu.base_url
             else None,
+            execution=settings.manifest(),
         )
         write_manifest(run_dir, manifest)
         outcome = RunOutcome(run_dir=run_dir, manifest=manifest)
         status = "interrupted"
         try:
             with RecordWriter(run_dir) as writer:
-                asyncio.run(
-                    _drive(suite, llms, secrets, run_id, concurrency, writer, on_record, outcome)
+                manifest.harness_lag = asyncio.run(
+                    _drive(suite, llms, secrets, run_id, settings, writer, on_record, outcome)
                 )
             status = (
                 "failed"

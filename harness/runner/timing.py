@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
+
 from harness.records import Timing
 
-__all__ = ["NS_PER_MS", "derive_timing"]
+__all__ = ["NS_PER_MS", "derive_timing", "throughput"]
 
 NS_PER_MS = 1_000_000
 
@@ -19,6 +21,7 @@ def derive_timing(
     is flagged so that reports never present it as a true time to first token.
     """
     first = chunk_ns[0] if chunk_ns else None
+    gaps = [(b - a) / NS_PER_MS for a, b in zip(chunk_ns, chunk_ns[1:], strict=False)]
     return Timing(
         sent_ns=sent_ns,
         first_chunk_ns=first,
@@ -27,4 +30,28 @@ def derive_timing(
         latency_ms=(end_ns - sent_ns) / NS_PER_MS,
         ttft_ms=None if first is None else (first - sent_ns) / NS_PER_MS,
         streaming_emulated=streaming_emulated,
+        itl_mean_ms=sum(gaps) / len(gaps) if gaps else None,
+        itl_p50_ms=statistics.median(gaps) if gaps else None,
+        itl_max_ms=max(gaps) if gaps else None,
     )
+
+
+def throughput(timing: Timing, output_tokens: int | None) -> tuple[float | None, float | None]:
+    """(tokens/s over the whole request, decode tokens/s after the first chunk).
+
+    Decode speed is only meaningful with true streaming: it is None for one-chunk replies.
+    """
+    if not output_tokens:
+        return None, None
+    total_s = (timing.end_ns - timing.sent_ns) / 1e9
+    per_s = output_tokens / total_s if total_s > 0 else None
+    decode: float | None = None
+    if (
+        not timing.streaming_emulated
+        and timing.first_chunk_ns is not None
+        and len(timing.chunk_ns) > 1
+        and output_tokens > 1
+    ):
+        decode_s = (timing.end_ns - timing.first_chunk_ns) / 1e9
+        decode = (output_tokens - 1) / decode_s if decode_s > 0 else None
+    return per_s, decode

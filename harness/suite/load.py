@@ -30,11 +30,13 @@ from harness.suite.expand import Case, derive_case_id, matrix_points
 from harness.suite.locate import describe_path, locations_from_validation_error
 from harness.suite.model import (
     MISSING_PROMPT,
+    AdapterSpec,
     CaseSpec,
     DefaultsSpec,
     GateSpec,
     MatrixSpec,
     PassRule,
+    RetryPolicy,
     SuiteFileSpec,
 )
 from harness.suite.template import TemplateProblem, is_template, render, render_value
@@ -42,7 +44,7 @@ from harness.suite.yaml import YamlDocument, load_yaml
 
 __all__ = ["AdapterConfig", "Case", "Suite", "load_suite"]
 
-_ENVELOPE_KEYS = ("type", "served_by", "role")
+_ENVELOPE_KEYS = ("type", "served_by", "role", "concurrency", "rpm")
 _GATE_METRICS = (
     "pass_rate",
     "error_rate",
@@ -69,6 +71,8 @@ class AdapterConfig:
     served_by: str | None = None
     raw_options: dict[str, Any] = field(default_factory=dict)
     role: str = "candidate"
+    concurrency: int | None = None
+    rpm: float | None = None
 
     @property
     def model(self) -> str:
@@ -94,6 +98,9 @@ class Suite:
     emulator_config: Path | None = None
     gates: tuple[GateSpec, ...] = ()
     files: tuple[Path, ...] = ()
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    warmup: int = 0
+    order_seed: int = 0
 
     @property
     def candidates(self) -> tuple[AdapterConfig, ...]:
@@ -184,14 +191,6 @@ class _Loader:
         except UnknownNameError as exc:
             self.at(doc, (*path, "type"), f"{describe_path((*path, 'type'))}: {exc}")
             return None
-        role = raw.get("role", "candidate")
-        if role not in ("candidate", "judge"):
-            self.at(
-                doc,
-                (*path, "role"),
-                f"{describe_path((*path, 'role'))}: expected 'candidate' or 'judge', got {role!r}",
-            )
-            return None
         options = {k: v for k, v in raw.items() if k not in _ENVELOPE_KEYS}
         missing = [n for n in find_env_refs(options) if n not in os.environ]
         for var in dict.fromkeys(missing):
@@ -211,8 +210,21 @@ class _Loader:
             self.errors.extend(_scrub(found, options))
             return None
         served = raw.get("served_by")
+        try:
+            envelope = AdapterSpec.model_validate(
+                {k: raw[k] for k in _ENVELOPE_KEYS if k in raw}
+            )
+        except ValidationError:
+            return None  # the envelope pass reports it
         return AdapterConfig(
-            name, kind, validated, served if isinstance(served, str) else None, options, role
+            name,
+            kind,
+            validated,
+            served if isinstance(served, str) else None,
+            options,
+            envelope.role,
+            envelope.concurrency,
+            envelope.rpm,
         )
 
     def raw_expectations(self, doc: YamlDocument, raw: Any, path: Path_) -> list[_RawExpect]:
@@ -325,6 +337,9 @@ class _Merged:
     emulator: tuple[YamlDocument, Path, str] | None = None
     concurrency: int = 8
     request_timeout_s: float = 120.0
+    retries: RetryPolicy = field(default_factory=RetryPolicy)
+    warmup: int = 0
+    order_seed: int = 0
     adapters: dict[str, AdapterConfig] = field(default_factory=dict)
     adapter_docs: dict[str, YamlDocument] = field(default_factory=dict)
     default_expect: list[_RawExpect] = field(default_factory=list)
@@ -407,6 +422,12 @@ def load_suite(path: str | Path) -> Suite:
             merged.concurrency = spec.concurrency
         if spec.request_timeout_s is not None:
             merged.request_timeout_s = spec.request_timeout_s
+        if spec.retries is not None:
+            merged.retries = spec.retries
+        if spec.warmup is not None:
+            merged.warmup = spec.warmup
+        if spec.order_seed is not None:
+            merged.order_seed = spec.order_seed
         _merge_defaults(merged, spec.defaults)
         for i, case in enumerate(spec.cases):
             raw_case = data["cases"][i]
@@ -458,6 +479,9 @@ def load_suite(path: str | Path) -> Suite:
         emulator_config=emulator_config,
         gates=gates,
         files=tuple(loader.files),
+        retries=merged.retries,
+        warmup=merged.warmup,
+        order_seed=merged.order_seed,
     )
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "GenerationOptions",
     "MatrixSpec",
     "PassRule",
+    "RetryPolicy",
     "SuiteFileSpec",
 ]
 
@@ -40,6 +41,27 @@ class EmulatorRef(_Strict):
     config: str = Field(description="Emulator model file (YAML), relative to the suite file")
 
 
+RetryableError = Literal["rate_limited", "server_error", "timeout", "connection"]
+
+
+class RetryPolicy(_Strict):
+    """Retries with exponential backoff and jitter; a server's Retry-After is honoured."""
+
+    max_attempts: int = Field(
+        default=3, ge=1, le=20, description="Requests per case at most (1: never retry)"
+    )
+    backoff_s: float = Field(default=0.5, ge=0, description="First wait; doubles each retry")
+    max_backoff_s: float = Field(default=30.0, ge=0, description="Longest wait between tries")
+    jitter: float = Field(
+        default=0.25, ge=0, le=1, description="Each wait is stretched by up to this fraction"
+    )
+    retry_on: list[RetryableError] = Field(
+        default_factory=lambda: list[RetryableError](["rate_limited"]),
+        description="Error kinds worth another try (default: only rate limiting, which says "
+        "nothing about the model's quality)",
+    )
+
+
 class AdapterSpec(BaseModel):
     """An adapter: its registered ``type`` plus that type's options (validated per type).
 
@@ -53,6 +75,13 @@ class AdapterSpec(BaseModel):
     served_by: Literal["emulator"] | None = Field(
         default=None,
         description="'emulator': host and credentials come from the suite's embedded emulator",
+    )
+    role: Literal["candidate", "judge"] = "candidate"
+    concurrency: int | None = Field(
+        default=None, ge=1, le=1024, description="Requests in flight to this adapter at once"
+    )
+    rpm: float | None = Field(
+        default=None, gt=0, description="Requests per minute to this adapter at most"
     )
 
 
@@ -212,6 +241,13 @@ class SuiteFileSpec(_Strict):
     )
     request_timeout_s: float | None = Field(
         default=None, gt=0, description="Upper bound on one request, whatever the adapter"
+    )
+    retries: RetryPolicy | None = Field(default=None, description="Retry policy")
+    warmup: int | None = Field(
+        default=None, ge=0, le=100, description="Uncounted warm-up requests per adapter"
+    )
+    order_seed: int | None = Field(
+        default=None, description="Seed of the (recorded) order in which adapters take turns"
     )
     adapters: dict[str, AdapterSpec] = Field(
         default_factory=dict, description="Adapters to compare, by name"
