@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.analysis.compare import PairComparison, compare_pair
 from harness.analysis.stats import wilson_interval
@@ -22,6 +22,7 @@ from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.store import MANIFEST_FILE, read_manifest, read_records
 
 __all__ = [
+    "FlakyCase",
     "AdapterSummary",
     "CaseRow",
     "Distribution",
@@ -126,6 +127,20 @@ class AdapterSummary(_Frozen):
         return 0 < self.ttft_emulated_cases < len(self.ttft_samples_ms)
 
 
+class FlakyCase(_Frozen):
+    """A case sent several times to one adapter whose verdict was not always the same."""
+
+    case_id: str
+    adapter: str
+    runs: int
+    passed: int
+    flips: int = Field(description="How often the verdict changed from one repeat to the next")
+
+    @property
+    def flip_rate(self) -> float:
+        return self.flips / (self.runs - 1) if self.runs > 1 else 0.0
+
+
 class RunSummary(_Frozen):
     """Everything reports need about a run, computed once from ``run.json`` and the records."""
 
@@ -136,6 +151,10 @@ class RunSummary(_Frozen):
     failures: tuple[FailedCase, ...]
     records_read: int
     superseded_records: int
+    flaky: tuple[FlakyCase, ...] = ()
+    repeated_cases: int = Field(
+        default=0, description="(case, adapter) pairs sent more than once (repeat > 1)"
+    )
 
     @property
     def adapter_names(self) -> list[str]:
@@ -159,6 +178,8 @@ class _Row:
     ttft_ms: float | None
     emulated: bool
     expectations: tuple[tuple[str, bool], ...]
+    base_case_id: str = ""
+    repeat: int = 0
 
 
 def _outcome(record: CaseRecord) -> Outcome:
@@ -268,6 +289,8 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         key = (case_id, record.adapter)
         outcome = _outcome(record)
         latest[key] = _Row(  # a repeated key keeps its first position, takes the new row
+            base_case_id=record.case_id,
+            repeat=record.repeat,
             case_id=case_id,
             adapter=record.adapter,
             outcome=outcome,
@@ -321,7 +344,10 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     failure_list = sorted(
         failures.values(), key=lambda f: (adapter_pos[f.adapter], case_pos[f.case_id])
     )
+    flaky, repeated = _flakiness(rows)
     return RunSummary(
+        flaky=flaky,
+        repeated_cases=repeated,
         manifest=manifest,
         adapters=adapters,
         comparisons=comparisons,
@@ -330,6 +356,33 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         records_read=read,
         superseded_records=read - len(rows),
     )
+
+
+def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:
+    """Cases whose verdict changed across repeats, most flips first."""
+    series: dict[tuple[str, str], list[tuple[int, bool]]] = {}
+    for r in rows:
+        series.setdefault((r.base_case_id, r.adapter), []).append((r.repeat, r.outcome == "pass"))
+    flaky: list[FlakyCase] = []
+    repeated = 0
+    for (case_id, adapter), runs in series.items():
+        if len(runs) < 2:
+            continue
+        repeated += 1
+        verdicts = [ok for _, ok in sorted(runs)]
+        flips = sum(a != b for a, b in zip(verdicts, verdicts[1:], strict=False))
+        if flips:
+            flaky.append(
+                FlakyCase(
+                    case_id=case_id,
+                    adapter=adapter,
+                    runs=len(verdicts),
+                    passed=sum(verdicts),
+                    flips=flips,
+                )
+            )
+    flaky.sort(key=lambda f: (-f.flip_rate, f.adapter, f.case_id))
+    return tuple(flaky), repeated
 
 
 def summarize_run(run_dir: Path) -> RunSummary:

@@ -31,6 +31,32 @@ from harness.suite.load import load_suite
     type=click.IntRange(1, 1024),
     help="Requests in flight at once (default: the suite's 'concurrency').",
 )
+@click.option(
+    "--repeat",
+    type=click.IntRange(1, 1000),
+    help="Send every case N times (flakiness is reported across repeats).",
+)
+@click.option(
+    "--timeout",
+    "request_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Upper bound on one request, in seconds.",
+)
+@click.option(
+    "--retries",
+    "max_attempts",
+    type=click.IntRange(1, 20),
+    help="Requests per case at most, retries included (1: never retry).",
+)
+@click.option(
+    "--rpm",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Requests per minute to each adapter at most.",
+)
+@click.option("--seed", "order_seed", type=int, help="Seed of the order adapters take turns in.")
+@click.option(
+    "--warmup", type=click.IntRange(0, 100), help="Uncounted warm-up requests per adapter."
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -39,6 +65,12 @@ def run(
     output_dir: Path,
     run_id: str | None,
     concurrency: int | None,
+    repeat: int | None,
+    request_timeout_s: float | None,
+    max_attempts: int | None,
+    rpm: float | None,
+    order_seed: int | None,
+    warmup: int | None,
     quiet: bool,
     no_reports: bool,
 ) -> None:
@@ -49,7 +81,17 @@ def run(
     """
     suite = load_suite(suite_path)
     console = Console(stderr=True)
-    options = RunOptions(output_dir=output_dir, run_id=run_id, concurrency=concurrency)
+    options = RunOptions(
+        output_dir=output_dir,
+        run_id=run_id,
+        concurrency=concurrency,
+        repeat=repeat,
+        request_timeout_s=request_timeout_s,
+        max_attempts=max_attempts,
+        rpm=rpm,
+        order_seed=order_seed,
+        warmup=warmup,
+    )
     adapters = [a.name for a in suite.candidates]
     if not quiet:
         console.print(
@@ -57,7 +99,8 @@ def run(
             f"({', '.join(adapters)})",
             highlight=False,
         )
-    with RunProgress(adapters, len(suite.cases), quiet=quiet, console=console) as progress:
+    per_adapter = sum(repeat or c.repeat for c in suite.cases)
+    with RunProgress(adapters, per_adapter, quiet=quiet, console=console) as progress:
         outcome = run_suite(suite, options, on_record=progress.update)
 
     written: list[Path] = []
@@ -66,6 +109,7 @@ def run(
 
         written = write_reports(outcome.run_dir)
     _print_summary(outcome.run_dir)
+    _print_lag(outcome.manifest.harness_lag)
     out = Console()
     out.print(f"run folder: {outcome.run_dir}", highlight=False)
     for path in written:
@@ -74,6 +118,27 @@ def run(
         raise RunNotCompleted(
             f"every request failed ({outcome.errored} of {outcome.records}); "
             f"see {outcome.run_dir / 'results.jsonl'}"
+        )
+
+
+LAG_WARNING_MS = 20.0
+
+
+def _print_lag(lag: dict[str, object]) -> None:
+    """Say how late the harness itself ran, and warn when it, not the model, was the limit."""
+    p99 = lag.get("loop_lag_p99_ms")
+    if not isinstance(p99, int | float):
+        return
+    wait = lag.get("queue_wait_mean_ms", 0)
+    line = f"harness lag: event loop p99 {p99:.1f} ms; mean queue wait {wait} ms per request"
+    console = Console(stderr=True)
+    console.print(line, highlight=False)
+    if p99 > LAG_WARNING_MS:
+        console.print(
+            f"warning: the harness's event loop ran up to {p99:.0f} ms late (p99): the harness, "
+            "not the model, limited this run; latencies include that lag. Lower --concurrency "
+            "or run the model server in its own process.",
+            highlight=False,
         )
 
 

@@ -97,6 +97,8 @@ class ReportContent:
     verdicts: tuple[str, ...]
     comparison_notes: tuple[str, ...]
     failures: tuple[FailureGroup, ...]
+    flaky: Table | None
+    flaky_note: str
     case_columns: tuple[str, ...]
     cases: tuple[CaseLine, ...]
 
@@ -335,6 +337,27 @@ def _failure_groups(summary: RunSummary, limit: int) -> tuple[FailureGroup, ...]
     )
 
 
+def _flaky_table(summary: RunSummary) -> Table | None:
+    if not summary.flaky:
+        return None
+    rows = tuple(
+        (f.case_id, f.adapter, f"{f.passed}/{f.runs}", str(f.flips), _percent(f.flip_rate))
+        for f in summary.flaky
+    )
+    return Table(("Case", "Adapter", "Passed", "Verdict changes", "Flip rate"), rows)
+
+
+def _flaky_note(summary: RunSummary) -> str:
+    if not summary.repeated_cases:
+        return "No case was repeated (use repeat: N in the suite or --repeat N)."
+    if not summary.flaky:
+        return f"All {summary.repeated_cases} repeated cases gave the same verdict every time."
+    return (
+        f"{len(summary.flaky)} of {summary.repeated_cases} repeated cases changed verdict "
+        "between repeats (flip rate: changes / (repeats - 1))."
+    )
+
+
 def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -> ReportContent:
     """Turn a run summary into the text of every report section."""
     names = summary.adapter_names
@@ -360,6 +383,8 @@ def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -
         verdicts=tuple(c.verdict for c in summary.comparisons),
         comparison_notes=_comparison_notes(summary.comparisons),
         failures=_failure_groups(summary, max_failures),
+        flaky=_flaky_table(summary),
+        flaky_note=_flaky_note(summary),
         case_columns=("Case", *names),
         cases=cases,
     )

@@ -82,6 +82,10 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
         out += [f"- {md_text(v)}" for v in content.verdicts]
         out += ["", *(f"*{md_text(note)}*" for note in content.comparison_notes)]
 
+    out += ["", "## Flakiness", "", md_text(content.flaky_note)]
+    if content.flaky is not None:
+        out += ["", *_table(content.flaky)]
+
     out += ["", "## Failing cases"]
     if not content.failures:
         out += ["", "Every case passed."]

@@ -58,11 +58,14 @@ def is_sync_only(llm: Any) -> bool:
     """A CustomLLM that never overrode the async methods would block the event loop."""
     from llama_index.core.llms import CustomLLM
 
-    cls = type(llm)
-    return isinstance(llm, CustomLLM) and (
-        cls.astream_complete is CustomLLM.astream_complete
-        or cls.astream_chat is CustomLLM.astream_chat
-    )
+    if not isinstance(llm, CustomLLM):
+        return False
+
+    def owner(name: str) -> type:
+        return next(k for k in type(llm).__mro__ if name in k.__dict__)
+
+    # Compare owners, not functions: llama-index's instrumentation re-wraps them per access.
+    return owner("astream_complete") is CustomLLM or owner("astream_chat") is CustomLLM
 
 
 def _chat_messages(case: Case) -> list[Any]:

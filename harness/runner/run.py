@@ -111,7 +111,13 @@ def _machine() -> dict[str, Any]:
 
 
 def _warm_up_metrics(suite: Suite) -> None:
-    """Evaluate each metric in use once on an empty output, off the clock (lazy imports)."""
+    """Evaluate each metric in use once on an empty output, off the clock (lazy imports).
+
+    The token counter (records count output tokens) loads its encoding here too.
+    """
+    from harness.metrics.tokens import token_counter
+
+    token_counter().count("warm up")
     done: set[str] = set()
     for case in suite.cases:
         for e in case.expectations:
