@@ -99,6 +99,7 @@ def cli(debug: bool) -> None:
 
 
 def _register() -> None:
+    from harness.cli.bench import bench
     from harness.cli.catalogue import list_
     from harness.cli.emulator import emulator
     from harness.cli.report import report
@@ -112,6 +113,7 @@ def _register() -> None:
     cli.add_command(emulator)
     cli.add_command(schema)
     cli.add_command(list_)
+    cli.add_command(bench)
 
 
 _register()

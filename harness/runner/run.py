@@ -40,7 +40,7 @@ from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.load import AdapterConfig, Suite
 from harness.suite.model import RetryPolicy
 
-__all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_suite"]
+__all__ = ["EmulatorHandle", "RunOptions", "RunOutcome", "build_llm", "new_run_id", "run_suite"]
 
 OnRecord = Callable[[CaseRecord], None]
 
@@ -165,7 +165,7 @@ def _env_values(adapter: AdapterConfig) -> list[str]:
     return [str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)]
 
 
-class _EmulatorHandle:
+class EmulatorHandle:
     """Starts the suite's embedded emulator (if any) and fills in served adapters' settings."""
 
     def __init__(self, suite: Suite) -> None:
@@ -175,7 +175,7 @@ class _EmulatorHandle:
         self.access_token: str | None = None
         self.workspace_id: str | None = None
 
-    def __enter__(self) -> _EmulatorHandle:
+    def __enter__(self) -> EmulatorHandle:
         if self.suite.emulator_config is None:
             return self
         from harness.emulator import (
@@ -206,7 +206,8 @@ class _EmulatorHandle:
         return options
 
 
-def _build(adapter: AdapterConfig, options: dict[str, Any]) -> Any:
+def build_llm(adapter: AdapterConfig, options: dict[str, Any]) -> Any:
+    """The adapter's llama-index LLM, from its (resolved) options."""
     return adapter.type.build(adapter.type.options.model_validate(options))
 
 
@@ -423,14 +424,14 @@ def run_suite(
     run_dir = options.output_dir / run_id
     settings = _Settings.of(suite, options)
 
-    with _EmulatorHandle(suite) as emu:
+    with EmulatorHandle(suite) as emu:
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
         secrets = tuple(
             {s for opts in resolved.values() for s in _secret_values(opts)}
             | {s for a in suite.adapters for s in _env_values(a)}
             | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")}
         )
-        llms = {a.name: _build(a, resolved[a.name]) for a in suite.adapters}
+        llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
         manifest = RunManifest(
             run_id=run_id,
             suite_name=suite.name,
