@@ -211,9 +211,7 @@ class _Loader:
             return None
         served = raw.get("served_by")
         try:
-            envelope = AdapterSpec.model_validate(
-                {k: raw[k] for k in _ENVELOPE_KEYS if k in raw}
-            )
+            envelope = AdapterSpec.model_validate({k: raw[k] for k in _ENVELOPE_KEYS if k in raw})
         except ValidationError:
             return None  # the envelope pass reports it
         return AdapterConfig(

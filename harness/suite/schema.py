@@ -41,11 +41,14 @@ def _adapter_branch(name: str, defs: dict[str, Any]) -> dict[str, Any]:
             "description": "'judge': only used by LLM-as-judge expectations, not run on cases",
         },
         "concurrency": {
-            "type": "integer", "minimum": 1, "maximum": 1024,
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1024,
             "description": "Requests in flight to this adapter at once",
         },
         "rpm": {
-            "type": "number", "exclusiveMinimum": 0,
+            "type": "number",
+            "exclusiveMinimum": 0,
             "description": "Requests per minute to this adapter at most",
         },
         **options.get("properties", {}),
