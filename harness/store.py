@@ -1,49 +1,366 @@
 """A run's folder on disk: append-only ``results.jsonl`` flushed per record, and ``run.json``.
 
 Records are written the moment they exist, so a crash or Ctrl-C loses only requests in
-flight; readers tolerate a torn last line (a write cut short by a kill).
+flight. A kill can cut the last write short; such a *torn* last line is skipped by every
+reader and removed by :func:`repair_results` (and by :class:`RecordWriter` before it appends,
+so a resumed run never glues a new record onto half of an old one). An invalid line with
+records after it is not a torn write but damage, and is reported with its line number.
+
+Layout of ``<output-dir>/<run-id>/``: ``results.jsonl`` (one CaseRecord per line),
+``run.json`` (RunManifest), and optionally ``cassette.jsonl`` (see ``harness.cassette``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import secrets as _secrets
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import Any, Literal, TypeVar
 
-from harness.records import CaseRecord, RunManifest
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import HarnessError
+from harness.records import AdapterInfo, CaseRecord, RunManifest
 
 __all__ = [
+    "CASSETTE_FILE",
+    "FsyncPolicy",
+    "JsonlAppender",
     "MANIFEST_FILE",
     "RESULTS_FILE",
+    "RecordKey",
     "RecordWriter",
+    "ResultsCorruptError",
+    "completed_keys",
+    "iter_jsonl",
+    "merge_runs",
     "read_manifest",
     "read_records",
+    "repair_jsonl",
+    "repair_results",
     "write_manifest",
 ]
 
 RESULTS_FILE = "results.jsonl"
 MANIFEST_FILE = "run.json"
+CASSETTE_FILE = "cassette.jsonl"
+
+#: (case_id, adapter, repeat): what a run plans and what resume skips.
+RecordKey = tuple[str, str, int]
+
+#: When the appended file is fsynced: ``never``; on ``close`` (default); every ``interval``
+#: seconds at most (checked on write); or after every record (``always``: durable against
+#: power loss, but costs a disk flush per record, milliseconds on most disks).
+FsyncPolicy = Literal["never", "close", "interval", "always"]
+
+_T = TypeVar("_T")
+_O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_TAIL_BLOCK = 64 * 1024
 
 
-class RecordWriter:
-    """Appends CaseRecords to ``results.jsonl``, one line each, flushed to the OS per record."""
+class ResultsCorruptError(HarnessError):
+    """A JSON-lines file has a damaged line that is not a torn last write (``path:line``)."""
 
-    def __init__(self, run_dir: Path) -> None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        self.path = run_dir / RESULTS_FILE
-        self._file: IO[str] = self.path.open("a", encoding="utf-8")
+    def __init__(self, path: Path, line: int, problem: str) -> None:
+        self.path = path
+        self.line = line
+        super().__init__(f"{path}:{line}: {problem}")
 
-    def write(self, record: CaseRecord) -> None:
-        self._file.write(record.model_dump_json() + "\n")
-        self._file.flush()
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _is_json_object(raw: bytes) -> bool:
+    try:
+        _json_object(raw)
+    except ValueError:
+        return False
+    return True
+
+
+def _preview(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").strip()
+    return repr(text[:60] + ("…" if len(text) > 60 else ""))
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "record"
+        return f"{where}: {first['msg']}"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class _Bad:
+    line: int
+    offset: int
+    raw: bytes
+    reason: str
+
+
+def _scan(path: Path, parse: Callable[[bytes], _T]) -> Iterator[tuple[int, int, bytes, _T]]:
+    """(1-based line number, byte offset, raw line, parsed) of each complete line of ``path``.
+
+    Blank lines are skipped. A last non-blank line that is not a JSON object is a torn write
+    and is skipped; the same line with anything after it raises ResultsCorruptError, as does
+    a complete JSON object that ``parse`` rejects (a damaged or foreign record). A last line
+    that is a whole JSON object but lost its newline is complete and is yielded.
+    """
+    pending: _Bad | None = None
+    offset = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            start = offset
+            offset += len(raw)
+            if not raw.strip():
+                continue
+            if pending is not None:
+                raise ResultsCorruptError(
+                    path,
+                    pending.line,
+                    f"not a complete JSON record ({pending.reason}): {_preview(pending.raw)}; "
+                    "more records follow it, so it is damage, not a torn last write",
+                )
+            try:
+                value = parse(raw)
+            except ValueError as exc:
+                if parse is not _json_object and _is_json_object(raw):
+                    raise ResultsCorruptError(
+                        path, number, f"not a valid record: {_short(exc)}"
+                    ) from None
+                pending = _Bad(number, start, raw, _short(exc))
+                continue
+            yield number, start, raw, value
+
+
+def iter_jsonl(path: Path, parse: Callable[[bytes], _T]) -> Iterator[_T]:
+    """Stream the parsed lines of any append-only JSON-lines file (torn last line skipped).
+
+    Memory stays flat in the number of lines. ``parse`` raises ValueError (pydantic's
+    ValidationError is one) for a line it rejects.
+    """
+    if not path.exists():
+        return
+    for _, _, _, value in _scan(path, parse):
+        yield value
+
+
+def read_records(run_dir: Path) -> Iterator[CaseRecord]:
+    """Yield the records of a run in file order; a torn last line is skipped.
+
+    A generator: memory stays flat however many records the run holds.
+
+    Raises:
+        ResultsCorruptError: a damaged line that is not the last one, or a foreign record.
+    """
+    return iter_jsonl(run_dir / RESULTS_FILE, CaseRecord.model_validate_json)
+
+
+def _record_key(raw: bytes) -> tuple[RecordKey, bool]:
+    data = _json_object(raw)
+    case_id, adapter, repeat = data.get("case_id"), data.get("adapter"), data.get("repeat", 0)
+    if (
+        not isinstance(case_id, str)
+        or not isinstance(adapter, str)
+        or not isinstance(repeat, int)
+        or isinstance(repeat, bool)
+    ):
+        # a JSON object, but not a record: reported by _scan as a foreign line
+        raise ValueError("missing or mistyped case_id, adapter or repeat")
+    return (case_id, adapter, repeat), data.get("error") is None
+
+
+def completed_keys(run_dir: Path, *, include_errored: bool = True) -> set[RecordKey]:
+    """The (case_id, adapter, repeat) keys already in ``results.jsonl``: what resume skips.
+
+    Streams the file; memory grows with the number of distinct keys only. When a key occurs
+    more than once the last record wins (as everywhere). ``include_errored=False`` leaves out
+    keys whose last record is an error, so a resume sends those again.
+
+    Raises:
+        ResultsCorruptError: a damaged line that is not the last one.
+    """
+    path = run_dir / RESULTS_FILE
+    if not path.exists():
+        return set()
+    if include_errored:
+        return {key for _, _, _, (key, _) in _scan(path, _record_key)}
+    ok: dict[RecordKey, bool] = {}
+    for _, _, _, (key, good) in _scan(path, _record_key):
+        ok[key] = good
+    return {key for key, good in ok.items() if good}
+
+
+# -- repairing -------------------------------------------------------------------------------
+
+
+def _truncate(path: Path, size: int) -> None:
+    with path.open("r+b") as f:
+        f.truncate(size)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _append_newline(path: Path) -> None:
+    with path.open("ab") as f:
+        f.write(b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def repair_jsonl(path: Path) -> int:
+    """Cut a torn last line off a JSON-lines file; return the number of bytes removed.
+
+    Reads the whole file (streaming) so that damage anywhere is found. A last line that is
+    a complete JSON object without its newline keeps its record and gets the newline (0 bytes
+    removed). Must not run while a writer appends to the same file.
+
+    Raises:
+        ResultsCorruptError: a damaged line with records after it (not a torn write; the
+            file is left as it is, for a person to look at).
+    """
+    if not path.exists():
+        return 0
+    size = path.stat().st_size
+    end_of_records = 0
+    needs_newline = False
+    for _, start, raw, _ in _scan(path, _json_object):
+        end_of_records = start + len(raw)
+        needs_newline = not raw.endswith(b"\n")
+    # after the last valid record there are only blank lines and at most one torn line
+    with path.open("rb") as f:
+        f.seek(end_of_records)
+        rest = f.read()
+    if not rest.strip():
+        if needs_newline:
+            _append_newline(path)
+        return 0
+    _truncate(path, end_of_records)  # the record before a torn line ends with its newline
+    return size - end_of_records
+
+
+def repair_results(run_dir: Path) -> int:
+    """Cut a torn last record off ``results.jsonl`` (see :func:`repair_jsonl`); bytes removed.
+
+    Call it before resuming into ``run_dir``; :class:`RecordWriter` also mends the tail when
+    it opens, but only this full scan finds damage in the middle of the file.
+    """
+    return repair_jsonl(run_dir / RESULTS_FILE)
+
+
+def _repair_tail(path: Path) -> int:
+    """Cheap tail-only version of :func:`repair_jsonl`: reads only the last line."""
+    with path.open("r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        pos, buf = size, b""
+        while True:
+            step = min(_TAIL_BLOCK, pos)
+            pos -= step
+            f.seek(pos)
+            buf = f.read(step) + buf
+            body = buf.rstrip()
+            cut = body.rfind(b"\n")
+            if (body and cut >= 0) or pos == 0:
+                break
+        if not body:
+            return 0
+        line = body[cut + 1 :]
+        if _is_json_object(line):
+            if not buf.endswith(b"\n"):
+                f.seek(0, os.SEEK_END)
+                f.write(b"\n")
+            return 0
+        start = pos + cut + 1
+        f.truncate(start)
+        f.flush()
+        os.fsync(f.fileno())
+        return size - start
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+class JsonlAppender:
+    """Appends JSON lines to a file: one ``write`` system call per line, no user-space buffer.
+
+    The OS has each line as soon as :meth:`write_line` returns, so a killed process loses
+    nothing it wrote; ``fsync`` decides how often the OS is made to put it on disk. A torn
+    last line left by an earlier process is cut off before appending.
+    """
+
+    def __init__(
+        self, path: Path, *, fsync: FsyncPolicy = "close", fsync_interval_s: float = 1.0
+    ) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.fsync = fsync
+        self.fsync_interval_s = fsync_interval_s
+        #: bytes of a torn last line removed when the file was opened
+        self.repaired_bytes = _repair_tail(path) if path.exists() else 0
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o644)
+        self._last_sync = time.monotonic()
+
+    def write_line(self, data: bytes) -> None:
+        """Append ``data`` (one JSON document, no newline) and a newline."""
+        if self._fd < 0:
+            raise ValueError(f"write to closed {self.path}")
+        data += b"\n"
+        written = os.write(self._fd, data)
+        while written < len(data):  # short writes are rare on regular files, but legal
+            written += os.write(self._fd, data[written:])
+        if self.fsync == "always":
+            os.fsync(self._fd)
+        elif self.fsync == "interval":
+            now = time.monotonic()
+            if now - self._last_sync >= self.fsync_interval_s:
+                os.fsync(self._fd)
+                self._last_sync = now
+
+    def write_model(self, model: BaseModel) -> None:
+        """Append a pydantic model as one line (serialised straight to bytes)."""
+        self.write_line(model.__pydantic_serializer__.to_json(model))
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            try:
+                if self.fsync != "never":
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    @property
+    def closed(self) -> bool:
+        return self._fd < 0
+
+
+class RecordWriter(JsonlAppender):
+    """Appends CaseRecords to ``results.jsonl``, one line each, handed to the OS per record.
+
+    On the runner's hot path: one serialisation and one ``write`` per record (about 10 µs
+    for a typical record). Not thread-safe: write from one thread (the event loop).
+    """
+
+    def __init__(
+        self, run_dir: Path, *, fsync: FsyncPolicy = "close", fsync_interval_s: float = 1.0
+    ) -> None:
+        super().__init__(run_dir / RESULTS_FILE, fsync=fsync, fsync_interval_s=fsync_interval_s)
+
+    def write(self, record: CaseRecord) -> None:
+        self.write_model(record)
 
     def __enter__(self) -> RecordWriter:
         return self
@@ -52,26 +369,216 @@ class RecordWriter:
         self.close()
 
 
-def read_records(run_dir: Path) -> Iterator[CaseRecord]:
-    """Yield the records of a run; a torn (incomplete) last line is skipped."""
-    path = run_dir / RESULTS_FILE
-    if not path.exists():
-        return
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
-                break  # torn write from an interrupted run
-            if line.strip():
-                yield CaseRecord.model_validate_json(line)
+# -- manifest --------------------------------------------------------------------------------
+
+
+def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(path)
 
 
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     """Write ``run.json`` atomically (temp file + rename), so readers never see half of it."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir / (MANIFEST_FILE + ".tmp")
-    tmp.write_text(json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(run_dir / MANIFEST_FILE)
+    _write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
 
 
 def read_manifest(run_dir: Path) -> RunManifest:
     return RunManifest.model_validate_json((run_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+
+
+# -- merging ---------------------------------------------------------------------------------
+
+
+def _source_manifest(run_dir: Path) -> tuple[RunManifest, dict[str, Any]]:
+    path = run_dir / MANIFEST_FILE
+    if not path.is_file():
+        raise HarnessError(f"{run_dir} is not a run folder: it has no {MANIFEST_FILE}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        return RunManifest.model_validate_json(text), json.loads(text)
+    except ValueError as exc:
+        raise HarnessError(f"{path}: not a valid run manifest: {_short(exc)}") from None
+
+
+def _merged_adapters(
+    run_dirs: Sequence[Path], manifests: Sequence[RunManifest]
+) -> list[AdapterInfo]:
+    merged: dict[str, tuple[Path, AdapterInfo]] = {}
+    for run_dir, manifest in zip(run_dirs, manifests, strict=True):
+        for info in manifest.adapters:
+            seen = merged.get(info.name)
+            if seen is None:
+                merged[info.name] = (run_dir, info)
+            elif (seen[1].type, seen[1].model) != (info.type, info.model):
+                raise HarnessError(
+                    f"adapter '{info.name}' differs between the runs: {seen[1].type} "
+                    f"'{seen[1].model}' in {seen[0]}, {info.type} '{info.model}' in {run_dir}; "
+                    "only shards of one suite against the same models can be merged"
+                )
+    return [info for _, info in merged.values()]
+
+
+def _parse_time(text: str) -> datetime:
+    stamp = datetime.fromisoformat(text)
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
+def _merged_run_id(suite_name: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in suite_name.lower())[:40]
+    return f"{stamp}-{slug}-merged-{_secrets.token_hex(2)}"
+
+
+def _shard_coverage(
+    run_dirs: Sequence[Path], raws: Sequence[dict[str, Any]]
+) -> tuple[dict[int, int], bool]:
+    """Which source stands for each declared shard (later wins), and whether all N are there.
+
+    Sources without a ``shard`` in run.json stand for themselves (coverage unknown: True).
+    """
+    from harness.runner.shard import parse_shard
+
+    declared: dict[int, int] = {}  # shard index → source position
+    counts: set[int] = set()
+    for position, raw in enumerate(raws):
+        spec = raw.get("shard")
+        if not spec:
+            continue
+        index, count = parse_shard(str(spec))
+        counts.add(count)
+        declared[index] = position
+    if len(counts) > 1:
+        shown = ", ".join(f"{d}: {r.get('shard')}" for d, r in zip(run_dirs, raws, strict=True))
+        raise HarnessError(f"the runs come from different shard splits ({shown})")
+    if not counts:
+        return declared, True
+    (count,) = counts
+    return declared, set(declared) == set(range(1, count + 1))
+
+
+def merge_runs(run_dirs: Sequence[Path], out_dir: Path, run_id: str | None = None) -> Path:
+    """Join runs of one suite (typically ``--shard I/N`` runs) into ``out_dir/<run_id>/``.
+
+    ``results.jsonl`` is the sources' records in the order given; when a (case, adapter,
+    repeat) key occurs more than once the later occurrence wins, as on resume. Records are
+    copied byte for byte, so each keeps the ``run_id`` of the shard that produced it.
+    ``run.json`` takes the earliest start, the latest finish, the summed ``case_count``, and
+    ``status`` ``completed`` only when every source completed (and, when the sources declare
+    ``shard: I/N``, every shard is present; otherwise ``incomplete``); ``shards`` lists the
+    sources. ``cassette.jsonl`` files, where present, are concatenated. Sources are only read.
+    Memory grows with the number of distinct keys, not records.
+
+    Raises:
+        HarnessError: no sources, a source that is not a run folder, runs of different suites
+            (suite_sha256) or adapters, an existing non-empty target, damaged records.
+    """
+    if not run_dirs:
+        raise HarnessError("nothing to merge: give at least one run folder")
+    resolved = [d.resolve() for d in run_dirs]
+    if len(set(resolved)) != len(resolved):
+        raise HarnessError("the same run folder is given more than once")
+    pairs = [_source_manifest(d) for d in run_dirs]
+    manifests = [m for m, _ in pairs]
+    raws = [r for _, r in pairs]
+    if len({m.suite_sha256 for m in manifests}) > 1:
+        shown = "\n  ".join(
+            f"{d}: suite '{m.suite_name}' sha256 {m.suite_sha256[:12]}"
+            for d, m in zip(run_dirs, manifests, strict=True)
+        )
+        raise HarnessError(
+            "cannot merge runs of different suites (the suite files' contents differ):\n  " + shown
+        )
+    adapters = _merged_adapters(run_dirs, manifests)
+    declared, covered = _shard_coverage(run_dirs, raws)
+    first = manifests[0]
+    run_id = run_id or _merged_run_id(first.suite_name)
+    target = out_dir / run_id
+    if target.resolve() in resolved:
+        raise HarnessError(f"the merged run cannot overwrite its source {target}")
+    if target.exists() and any(target.iterdir()):
+        raise HarnessError(f"{target} already exists and is not empty; choose another --run-id")
+
+    # pass 1: where the last occurrence of every key is (memory: one entry per key)
+    winners: dict[RecordKey, tuple[int, int]] = {}
+    for position, run_dir in enumerate(run_dirs):
+        path = run_dir / RESULTS_FILE
+        if path.exists():
+            for number, _, _, (key, _) in _scan(path, _record_key):
+                winners[key] = (position, number)
+    wanted = set(winners.values())
+    del winners
+
+    # pass 2: copy the winning lines byte for byte
+    target.mkdir(parents=True, exist_ok=True)
+    kept = [0] * len(run_dirs)
+    tmp = target / (RESULTS_FILE + ".tmp")
+    with tmp.open("wb") as out:
+        for position, run_dir in enumerate(run_dirs):
+            path = run_dir / RESULTS_FILE
+            if not path.exists():
+                continue
+            with path.open("rb") as f:
+                for number, raw in enumerate(f, 1):
+                    if (position, number) in wanted:
+                        out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                        kept[position] += 1
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(target / RESULTS_FILE)
+    _merge_cassettes(run_dirs, target)
+
+    # the manifest
+    # a shard run twice counts once (the later run); a source without a shard counts itself
+    stands_for = set(declared.values()) | {p for p, raw in enumerate(raws) if not raw.get("shard")}
+    statuses = [m.status for m in manifests]
+    if any(s != "completed" for s in statuses):
+        status = next(s for s in statuses if s != "completed")
+    else:
+        status = "completed" if covered else "incomplete"
+    finishes = [m.finished_at for m in manifests if m.finished_at]
+    shards = [
+        {
+            "run_id": m.run_id,
+            "path": str(d),
+            "shard": raw.get("shard"),
+            "status": m.status,
+            "case_count": m.case_count,
+            "records": kept[p],
+            "started_at": m.started_at,
+            "finished_at": m.finished_at,
+            "node": m.machine.get("node"),
+        }
+        for p, (d, m, raw) in enumerate(zip(run_dirs, manifests, raws, strict=True))
+    ]
+    update: dict[str, Any] = {
+        "run_id": run_id,
+        "adapters": adapters,
+        "case_count": sum(manifests[p].case_count for p in sorted(stands_for)),
+        "started_at": min((m.started_at for m in manifests), key=_parse_time),
+        "finished_at": max(finishes, key=_parse_time) if finishes else None,
+        "status": status,
+    }
+    fields = RunManifest.model_fields
+    if "shard" in fields:
+        update["shard"] = None
+    if "shards" in fields:
+        update["shards"] = shards
+    data = first.model_copy(update=update).model_dump(mode="json")
+    if "shards" not in fields:  # until RunManifest declares it: an extra key readers ignore
+        data["shards"] = shards
+    _write_json_atomic(target / MANIFEST_FILE, data)
+    return target
+
+
+def _merge_cassettes(run_dirs: Sequence[Path], target: Path) -> None:
+    sources = [d / CASSETTE_FILE for d in run_dirs if (d / CASSETTE_FILE).exists()]
+    if not sources:
+        return
+    tmp = target / (CASSETTE_FILE + ".tmp")
+    with tmp.open("wb") as out:
+        for path in sources:
+            for _, _, raw, _ in _scan(path, _json_object):
+                out.write(raw if raw.endswith(b"\n") else raw + b"\n")
+    tmp.replace(target / CASSETTE_FILE)
