@@ -52,6 +52,7 @@ adapters: Registry[AdapterType] = Registry("adapter type", "harness.adapters")
 adapters.add("gradient-adapter", "harness.adapters.builtin:GRADIENT_ADAPTER")
 adapters.add("gradient-base", "harness.adapters.builtin:GRADIENT_BASE")
 adapters.add("llama-index", "harness.adapters.builtin:LLAMA_INDEX")
+adapters.add("replay", "harness.adapters.replay:REPLAY")
 adapters.add("openai-compatible", "harness.adapters.openai_compatible:OPENAI_COMPATIBLE")
 adapters.add("openai-like", "harness.adapters.openai_compatible:OPENAI_LIKE")
 
