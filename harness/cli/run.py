@@ -143,10 +143,9 @@ def _print_lag(lag: dict[str, object]) -> None:
 
 
 def _print_summary(run_dir: Path) -> None:
-    from harness.analysis.summarize import summarize_run
+    from harness.analysis.totals import adapter_totals
 
-    summary = summarize_run(run_dir)
-    table = Table(title=f"{summary.manifest.suite_name} — {summary.manifest.run_id}")
+    table = Table(title=f"{run_dir.name}")
     for col in (
         "adapter",
         "cases",
@@ -159,19 +158,24 @@ def _print_summary(run_dir: Path) -> None:
     ):
         table.add_column(col, justify="left" if col == "adapter" else "right")
     emulated = False
-    for a in summary.adapters:
-        ttft = "-" if a.ttft_ms is None else f"{a.ttft_ms.p50:.1f}"
-        if a.ttft_emulated and a.ttft_ms is not None:
+
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    for a in adapter_totals(run_dir):
+        ttft = ms(a.ttft(50))
+        if a.ttft_emulated and a.ttfts_ms:
             ttft += "*"
             emulated = True
+        rate = "-" if a.pass_rate is None else f"{a.pass_rate:.0%}"
         table.add_row(
             a.name,
-            str(a.cases),
+            str(a.records),
             str(a.passed),
-            "-" if a.pass_rate is None else f"{a.pass_rate:.0%}",
+            rate,
             str(a.errored),
-            "-" if a.latency_ms is None else f"{a.latency_ms.p50:.1f}",
-            "-" if a.latency_ms is None else f"{a.latency_ms.p90:.1f}",
+            ms(a.latency(50)),
+            ms(a.latency(90)),
             ttft,
         )
     if emulated:
