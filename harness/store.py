@@ -552,22 +552,22 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path, run_id: str | None = Non
         }
         for p, (d, m, raw) in enumerate(zip(run_dirs, manifests, raws, strict=True))
     ]
-    update: dict[str, Any] = {
-        "run_id": run_id,
-        "adapters": adapters,
-        "case_count": sum(manifests[p].case_count for p in sorted(stands_for)),
-        "started_at": min((m.started_at for m in manifests), key=_parse_time),
-        "finished_at": max(finishes, key=_parse_time) if finishes else None,
-        "status": status,
-    }
-    fields = RunManifest.model_fields
-    if "shard" in fields:
-        update["shard"] = None
-    if "shards" in fields:
-        update["shards"] = shards
-    data = first.model_copy(update=update).model_dump(mode="json")
-    if "shards" not in fields:  # until RunManifest declares it: an extra key readers ignore
-        data["shards"] = shards
+    data = first.model_dump(mode="json")
+    data.update(
+        run_id=run_id,
+        adapters=[a.model_dump(mode="json") for a in adapters],
+        case_count=sum(manifests[p].case_count for p in sorted(stands_for)),
+        started_at=min((m.started_at for m in manifests), key=_parse_time),
+        finished_at=max(finishes, key=_parse_time) if finishes else None,
+        status=status,
+        shard=None,
+        shards=shards,
+    )
+    # validated, so the manifest is what RunManifest says; `shards` is kept as an extra key
+    # until RunManifest declares it (readers ignore unknown keys)
+    data = {**data, **RunManifest.model_validate(data).model_dump(mode="json")}
+    if "shard" not in RunManifest.model_fields:
+        del data["shard"]
     _write_json_atomic(target / MANIFEST_FILE, data)
     return target
 
