@@ -3,10 +3,11 @@
 Offline and deterministic: a request is looked up by its prompt (or chat messages) and
 generation options; a request recorded several times (repeats) is served in recorded order,
 or, when the runner says which case and repeat it is sending (``replay_context``), exactly
-that case's recording. Chunks come back as recorded; with ``timing: recorded`` each arrives
-at its recorded offset from the call (an absolute schedule, so delays do not add up), which
-makes recorded offsets lower bounds. A recorded error is raised again as the same harness
-error type; an unknown request raises ReplayMissError.
+that case's recording (again, for a retry). Chunks come back as recorded; with
+``timing: recorded`` each arrives at its recorded offset from the call (an absolute
+schedule, so delays do not add up), which makes recorded offsets lower bounds. A recorded
+error is raised again as the same harness error type; an unknown request raises
+ReplayMissError.
 """
 
 from __future__ import annotations
@@ -92,10 +93,16 @@ class _Recordings:
         self.used = [False] * len(self.entries)
 
     def take(self, case: tuple[str, int] | None) -> CassetteEntry | None:
+        """The next recording to serve; None when every one has been served.
+
+        With the (case_id, repeat) of the request: that case's recordings in order, and once
+        they are used up its last one again, so a retried request (after a recorded 429,
+        say) gets the recorded answer again rather than a miss.
+        """
         if case is not None:
             mine = [i for i, e in enumerate(self.entries) if (e.case_id, e.repeat) == case]
             if mine:
-                return self._first_free(mine)
+                return self._first_free(mine) or self.entries[mine[-1]]
         return self._first_free(range(len(self.entries)))
 
     def _first_free(self, positions: Sequence[int]) -> CassetteEntry | None:

@@ -207,6 +207,18 @@ def test_replay_context_picks_the_cases_own_recording(tmp_path: Path) -> None:
         assert llm.complete("Count").text == "second"
     with replay_context("count", 0):
         assert llm.complete("Count").text == "first"
+        assert llm.complete("Count").text == "first"  # a retry: served again, not a miss
+    with replay_context("renamed-case", 0):  # unknown to the cassette: recorded order
+        with pytest.raises(ReplayMissError):
+            llm.complete("Count")
+
+
+def test_a_retried_recorded_failure_fails_the_same_way(tmp_path: Path) -> None:
+    llm = ReplayLLM.from_cassette(_cassette(tmp_path), adapter="fast")
+    with replay_context("busy", 0):
+        for _ in range(3):
+            with pytest.raises(RateLimitedError, match="slow down"):
+                llm.complete("Busy?")
 
 
 def test_recorded_errors_come_back_as_the_same_types(tmp_path: Path) -> None:
