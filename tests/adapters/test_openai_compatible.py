@@ -348,6 +348,40 @@ def test_64_concurrent_streams_all_complete(
     assert sorted(b["prompt"] for b in server.bodies()) == sorted(f"q{i}" for i in range(64))
 
 
+@pytest.mark.parametrize("chat", [False, True])
+def test_llama_index_events_are_sent_when_a_handler_listens(
+    server: ScriptedServer, make_llm: Callable[..., OpenAICompatibleLLM], chat: bool
+) -> None:
+    from llama_index.core.instrumentation import root_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+
+    class Recorder(BaseEventHandler):
+        seen: list[Any] = []
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "Recorder"
+
+        def handle(self, event: Any, **kwargs: Any) -> None:
+            self.seen.append(event)
+
+    recorder = Recorder()
+    root_dispatcher.add_event_handler(recorder)
+    try:
+        if chat:
+            responses = stream_chat(make_llm(), [ChatMessage(role="user", content="hi")])
+        else:
+            responses = stream_completion(make_llm())
+    finally:
+        root_dispatcher.event_handlers.remove(recorder)
+    names = [type(e).__name__ for e in recorder.seen]
+    kind = "Chat" if chat else "Completion"
+    assert names == [f"LLM{kind}StartEvent"] + [f"LLM{kind}InProgressEvent"] * 5 + [
+        f"LLM{kind}EndEvent"
+    ]
+    assert recorder.seen[-1].response.delta == "" and len(responses) == 5
+
+
 # -- the other call styles ------------------------------------------------------------------------
 
 
