@@ -51,6 +51,7 @@ _ID_NAMESPACE = uuid.UUID("5b0c2f4e-9a57-4d0e-8a53-3c1f1e4d2b6a")
 _ID_CHARS = re.compile(r"[A-Za-z0-9_.~-]+")
 
 ModelType = Literal["modelAdapter", "baseModel"]
+ChatPrompt = Literal["last_user", "transcript"]
 Capability = Literal["complete", "fineTune"]
 Path_ = tuple[str | int, ...]
 
@@ -91,7 +92,11 @@ class _Strict(BaseModel):
 
 
 class ResponseRule(_Strict):
-    """One canned answer: the first rule whose ``prompt`` equals or ``regex`` matches wins."""
+    """One canned answer: the first rule whose ``prompt`` equals or ``regex`` matches wins.
+
+    The query is the Gradient ``query``, the OpenAI completion ``prompt``, or the chat
+    messages rendered as the model's ``chat_prompt`` says.
+    """
 
     prompt: str | None = Field(
         default=None, description="Answer when the query is exactly this string."
@@ -102,8 +107,8 @@ class ResponseRule(_Strict):
         "its groups are available to the answer as match[1], match['name'].",
     )
     answer: str = Field(
-        description="Jinja2 template of the answer; variables: prompt, match (regex groups; "
-        "match[0] is the whole match), model (id, name, slug, type, base_model_id)."
+        description="Jinja2 template of the answer; variables: prompt (the query), match (regex "
+        "groups; match[0] is the whole match), model (id, name, slug, type, base_model_id)."
     )
 
     @field_validator("regex")
@@ -129,23 +134,52 @@ class ResponseRule(_Strict):
 
 
 class Latency(_Strict):
-    """How long an answer takes: ``delay_ms + per_token_ms * tokens + jitter``."""
+    """When an answer is sent; one profile serves both APIs (tokens are whitespace-separated words).
 
-    delay_ms: float = Field(default=0.0, ge=0, description="Fixed delay before every answer.")
+    Streaming (OpenAI routes with ``stream: true``): the first token is written
+    ``delay_ms + jitter`` after the request arrived (the time to first token), and each later
+    token ``per_token_ms + itl_jitter`` after the previous one was due (the inter-token
+    latency). Non-streaming (Gradient ``complete``, OpenAI routes without ``stream``): the
+    whole answer is sent after ``delay_ms + jitter + Σ(per_token_ms + itl_jitter)`` over
+    every output token, one inter-token step later than its last token would have streamed.
+    ``jitter`` is drawn once per request from [0, jitter_ms); each ``itl_jitter`` once per
+    token from [0, itl_jitter_ms); both are seeded like faults.
+    """
+
+    delay_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="Fixed delay before every answer; when streaming, the time to first token.",
+    )
     per_token_ms: float = Field(
         default=0.0,
         ge=0,
-        description="Extra delay per output token (whitespace-separated word of the answer).",
+        description="Delay per output token (whitespace-separated word of the answer); when "
+        "streaming, the gap between one token and the next.",
     )
     jitter_ms: float = Field(
         default=0.0,
         ge=0,
-        description="Extra delay drawn uniformly from [0, jitter_ms), seeded per request.",
+        description="Extra delay drawn uniformly from [0, jitter_ms) once per request, seeded; "
+        "when streaming it delays the first token (and so every later one).",
+    )
+    itl_jitter_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="Extra delay drawn uniformly from [0, itl_jitter_ms) for each token, seeded; "
+        "when streaming it lengthens the gap before that token.",
     )
 
 
 class Faults(_Strict):
-    """Injected failures for completions; probabilities share one draw, so they must sum to <= 1."""
+    """Injected failures for completions; probabilities share one draw, so they must sum to <= 1.
+
+    429 and 500 are answered at once, before any streaming starts. A hang holds the request
+    (before the response headers) for ``hang_s``, then the answer follows its latency profile.
+    A disconnect closes the connection where the answer reaches half its tokens (rounded
+    down): a stream stops after those tokens, with no final chunk and no ``[DONE]``; a
+    non-streaming request gets no response at all, at the moment that token would have streamed.
+    """
 
     rate_limit: float = Field(
         default=0.0, ge=0, le=1, description="Probability of a 429 with a Retry-After header."
@@ -163,12 +197,20 @@ class Faults(_Strict):
     hang_s: float = Field(
         default=600.0, gt=0, description="How long a hanging request is held before it answers."
     )
+    disconnect: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Probability that the connection is closed halfway through the answer "
+        "(a stream after half its tokens; a non-streaming request without a response).",
+    )
 
     @model_validator(mode="after")
     def _sum_at_most_one(self) -> Faults:
-        if self.rate_limit + self.server_error + self.hang > 1.0 + 1e-9:
+        if self.rate_limit + self.server_error + self.hang + self.disconnect > 1.0 + 1e-9:
             raise ValueError(
-                "rate_limit + server_error + hang must be at most 1 (they share one draw)"
+                "rate_limit + server_error + hang + disconnect must be at most 1 "
+                "(they share one draw)"
             )
         return self
 
@@ -207,6 +249,12 @@ class SimulatedModel(_Strict):
     default: str = Field(
         default=DEFAULT_ANSWER,
         description="Jinja2 template of the answer when no rule matches.",
+    )
+    chat_prompt: ChatPrompt = Field(
+        default="last_user",
+        description="What response rules match for an OpenAI chat request: 'last_user', the "
+        "content of the last user message ('' when there is none), or 'transcript', every "
+        "message as 'role: content', joined by newlines.",
     )
     latency: Latency = Field(default_factory=Latency, description="Simulated answer latency.")
     faults: Faults = Field(default_factory=Faults, description="Injected failures.")

@@ -4,12 +4,18 @@ A config is compiled once (regexes, templates, lookup tables) so the per-request
 dict lookup, a few regex searches and one hash. Random draws come from
 ``blake2b(seed, model id, prompt, n)``, where n counts earlier hits of that prompt on that
 model, so concurrent interleaving cannot change what any one request gets.
+
+Tokens are whitespace-separated words (``str.split()``): they are what ``max_tokens`` cuts,
+what ``per_token_ms`` is charged for and what OpenAI ``usage`` counts. A streamed token
+carries the whitespace before it (:func:`split_pieces`), so the deltas join to the answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, Literal
@@ -18,6 +24,7 @@ import jinja2
 
 from harness.emulator.profiles import (
     DEFAULT_LATEST_UPDATE_TIME,
+    ChatPrompt,
     EmulatorConfig,
     SimulatedModel,
     template_environment,
@@ -28,12 +35,16 @@ __all__ = [
     "Outcome",
     "TemplateFailed",
     "compile_models",
+    "cut_at_stop",
     "draw_uniforms",
+    "render_chat_prompt",
+    "split_pieces",
     "truncate_tokens",
 ]
 
 OutcomeKind = Literal["ok", "rate_limit", "server_error"]
 _TOKEN = re.compile(r"\S+")
+_PIECE = re.compile(r"\s*\S+")
 _TWO_64 = float(1 << 64)
 
 
@@ -43,14 +54,33 @@ class TemplateFailed(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """The emulator's decision for one completion request."""
+    """The emulator's decision for one completion request.
+
+    Times are seconds after the request arrived plus ``hang_s``: token ``k`` (0-based) of a
+    stream is due at :meth:`token_due_s`, a non-streaming answer at ``delay_s``.
+    """
 
     kind: OutcomeKind
     text: str = ""
     finish_reason: str = "stop"
+    tokens: int = 0
     delay_s: float = 0.0
+    ttft_s: float = 0.0
+    per_token_s: float = 0.0
+    itl_jitter_s: tuple[float, ...] = ()
     hang_s: float = 0.0
     retry_after_s: int = 0
+    disconnect_after: int | None = None
+
+    def token_due_s(self, k: int) -> float:
+        """When token ``k`` of a stream is due: TTFT, then one inter-token gap per token."""
+        extra = self.itl_jitter_s
+        return self.ttft_s + self.per_token_s * k + sum(extra[1 : k + 1] if extra else ())
+
+    @property
+    def disconnect_s(self) -> float:
+        """When a disconnect fault cuts the connection: when its first unsent token is due."""
+        return self.token_due_s(self.disconnect_after or 0)
 
 
 def draw_uniforms(seed: int, model_id: str, prompt: str, n: int) -> tuple[float, float, float]:
@@ -79,6 +109,45 @@ def truncate_tokens(text: str, max_tokens: int | None) -> tuple[str, int, bool]:
             end = m.end()
             break
     return text[:end], max_tokens, True
+
+
+def cut_at_stop(text: str, stop: Iterable[str]) -> str:
+    """``text`` up to (not including) the earliest occurrence of any stop string."""
+    end = len(text)
+    for s in stop:
+        found = text.find(s)
+        if 0 <= found < end:
+            end = found
+    return text[:end]
+
+
+def split_pieces(text: str) -> list[str]:
+    """One piece per token, each with the whitespace before it; ``"".join`` gives ``text``.
+
+    Trailing whitespace goes with the last token. A text without tokens is one piece
+    (or none when empty), so even then the pieces join to the text.
+    """
+    pieces = _PIECE.findall(text)
+    if not pieces:
+        return [text] if text else []
+    used = sum(map(len, pieces))
+    if used < len(text):
+        pieces[-1] += text[used:]
+    return pieces
+
+
+def render_chat_prompt(messages: Sequence[tuple[str, str]], mode: ChatPrompt) -> str:
+    """The query response rules see for chat ``messages`` of (role, content).
+
+    ``last_user``: the content of the last user message (``""`` when there is none).
+    ``transcript``: ``"role: content"`` per message, joined by ``"\\n"``.
+    """
+    if mode == "transcript":
+        return "\n".join(f"{role}: {content}" for role, content in messages)
+    for role, content in reversed(messages):
+        if role == "user":
+            return content
+    return ""
 
 
 class _Answer:
@@ -114,6 +183,9 @@ class CompiledModel:
         self.is_base = model.is_base
         self.slug = model.slug
         self.seed = seed
+        self.chat_prompt: ChatPrompt = model.chat_prompt
+        # What the OpenAI routes list and echo: the slug of a base model, else the id.
+        self.openai_id = model.slug if model.is_base and model.slug else self.id
         self.capabilities = tuple(model.capabilities or ())
         self.base_model_id = (
             base_ids.get(model.base_model, model.base_model) if model.base_model else None
@@ -121,6 +193,7 @@ class CompiledModel:
         updated = model.latest_update_time or DEFAULT_LATEST_UPDATE_TIME
         if updated.tzinfo is None:
             updated = updated.replace(tzinfo=timezone.utc)
+        self.created = int(updated.timestamp())
         self.latest_update_time = (
             updated.astimezone(timezone.utc)
             .isoformat(timespec="milliseconds")
@@ -141,9 +214,11 @@ class CompiledModel:
         self._delay_s = latency.delay_ms / 1000.0
         self._per_token_s = latency.per_token_ms / 1000.0
         self._jitter_s = latency.jitter_ms / 1000.0
+        self._itl_jitter_s = latency.itl_jitter_ms / 1000.0
         self._p_rate_limit = faults.rate_limit
         self._p_server_error = faults.rate_limit + faults.server_error
         self._p_hang = self._p_server_error + faults.hang
+        self._p_disconnect = self._p_hang + faults.disconnect
         self._retry_after_s = faults.retry_after_s
         self._hang_s = faults.hang_s
         self.template_model = {
@@ -203,8 +278,13 @@ class CompiledModel:
         n: int,
         max_tokens: int | None,
         choices: list[str] | None = None,
+        stop: Sequence[str] = (),
     ) -> Outcome:
-        """The outcome of the ``n``-th (0-based) request of ``prompt`` to this model."""
+        """The outcome of the ``n``-th (0-based) request of ``prompt`` to this model.
+
+        The answer is cut at the first stop string, then after ``max_tokens`` tokens
+        (``finish_reason`` "length" only for the latter).
+        """
         u_fault, u_jitter, u_choice = draw_uniforms(self.seed, self.id, prompt, n)
         if u_fault < self._p_rate_limit:
             return Outcome("rate_limit", retry_after_s=self._retry_after_s)
@@ -214,14 +294,27 @@ class CompiledModel:
         text = self.answer(prompt)
         if choices:
             text = _choose(text, choices, u_choice)
+        if stop:
+            text = cut_at_stop(text, stop)
         text, tokens, cut = truncate_tokens(text, max_tokens)
-        delay_s = self._delay_s + self._per_token_s * tokens + self._jitter_s * u_jitter
+        ttft_s = self._delay_s + self._jitter_s * u_jitter
+        itl_jitter: tuple[float, ...] = ()
+        if self._itl_jitter_s > 0 and tokens:
+            rng = random.Random(f"{self.seed}\x1f{self.id}\x1f{n}\x1f{prompt}")
+            itl_jitter = tuple(self._itl_jitter_s * rng.random() for _ in range(tokens))
+        delay_s = ttft_s + self._per_token_s * tokens + sum(itl_jitter)
+        disconnect = self._p_hang <= u_fault < self._p_disconnect
         return Outcome(
             "ok",
             text=text,
             finish_reason="length" if cut else "stop",
+            tokens=tokens,
             delay_s=delay_s,
+            ttft_s=ttft_s,
+            per_token_s=self._per_token_s,
+            itl_jitter_s=itl_jitter,
             hang_s=hang_s,
+            disconnect_after=tokens // 2 if disconnect else None,
         )
 
 

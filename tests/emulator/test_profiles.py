@@ -217,3 +217,30 @@ def test_unreadable_files_are_one_line_errors(tmp_path: Path, text: str, fragmen
 
 def test_missing_file(tmp_path: Path) -> None:
     assert errors_of(tmp_path / "absent.yaml") == [f"{tmp_path / 'absent.yaml'}: file not found"]
+
+
+def test_new_latency_fault_and_chat_fields_default_so_old_configs_stay_valid() -> None:
+    model = SimulatedModel(name="b", slug="b", latency={"delay_ms": 5}, faults={"hang": 0.5})
+    assert model.latency.itl_jitter_ms == 0
+    assert model.faults.disconnect == 0
+    assert model.chat_prompt == "last_user"
+    assert SimulatedModel(name="b", slug="b", chat_prompt="transcript").chat_prompt == "transcript"
+
+
+def test_new_fields_are_checked_with_file_and_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+        models:
+          - name: b
+            slug: b
+            chat_prompt: whole
+            latency: {itl_jitter_ms: -1}
+            faults: {hang: 0.6, disconnect: 0.6}
+        """,
+    )
+    errors = errors_of(path)
+    assert len(errors) == 3, errors
+    assert errors[0].startswith(f"{path}:4:") and "'last_user' or 'transcript'" in errors[0]
+    assert errors[1].startswith(f"{path}:5:") and "itl_jitter_ms" in errors[1]
+    assert errors[2].startswith(f"{path}:6:") and "disconnect must be at most 1" in errors[2]

@@ -1,4 +1,4 @@
-"""The simulation engine without HTTP: rules, truncation, draws and fault rates."""
+"""The simulation engine without HTTP: rules, truncation, draws, fault rates, stream schedule."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from harness.emulator.simulate import (
     CompiledModel,
     TemplateFailed,
     compile_models,
+    cut_at_stop,
     draw_uniforms,
+    render_chat_prompt,
+    split_pieces,
     truncate_tokens,
 )
 
@@ -107,3 +110,110 @@ def test_guidance_choice() -> None:
     assert model.decide("p", 0, None, ["no", "yes"]).text == "yes"
     picked = {model.decide("p", n, None, ["red", "blue"]).text for n in range(50)}
     assert picked == {"red", "blue"}
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("one two three", ["one", " two", " three"]),
+        ("  lead\n\ntrail  ", ["  lead", "\n\ntrail  "]),
+        ("x", ["x"]),
+        ("   ", ["   "]),  # no token: still one piece, so the deltas join to the text
+        ("", []),
+        ("héllo wörld", ["héllo", " wörld"]),
+    ],
+)
+def test_split_pieces_carry_their_whitespace(text: str, pieces: list[str]) -> None:
+    assert split_pieces(text) == pieces
+    assert "".join(pieces) == text
+    assert sum(1 for p in pieces if p.strip()) == len(text.split())
+
+
+@pytest.mark.parametrize(
+    ("stop", "expected"),
+    [
+        ([], "Hello world. Bye."),
+        (["."], "Hello world"),
+        (["Bye", "world"], "Hello "),  # the earliest occurrence wins, not the first listed
+        (["absent"], "Hello world. Bye."),
+    ],
+)
+def test_cut_at_stop(stop: list[str], expected: str) -> None:
+    assert cut_at_stop("Hello world. Bye.", stop) == expected
+
+
+def test_chat_prompt_renderings() -> None:
+    messages = [("system", "Be terse."), ("user", "hi"), ("assistant", "yo"), ("user", "again")]
+    assert render_chat_prompt(messages, "last_user") == "again"
+    assert render_chat_prompt(messages, "transcript") == (
+        "system: Be terse.\nuser: hi\nassistant: yo\nuser: again"
+    )
+    assert render_chat_prompt([("system", "s")], "last_user") == ""
+
+
+def test_stop_then_max_tokens_and_which_finish_reason() -> None:
+    model = compiled(default="a b c. d e")
+    assert (model.decide("p", 0, None, stop=["."]).text, "stop") == ("a b c", "stop")
+    cut = model.decide("p", 0, 2, stop=["."])
+    assert (cut.text, cut.tokens, cut.finish_reason) == ("a b", 2, "length")
+    assert model.decide("p", 0, 3, stop=["."]).finish_reason == "stop"
+
+
+def test_stream_schedule_ttft_then_one_step_per_token() -> None:
+    model = compiled(
+        default="a b c d e", latency={"delay_ms": 200, "per_token_ms": 50, "jitter_ms": 0}
+    )
+    outcome = model.decide("p", 0, None)
+    assert outcome.tokens == 5
+    assert [outcome.token_due_s(k) for k in range(5)] == pytest.approx([0.2, 0.25, 0.3, 0.35, 0.4])
+    # non-streaming: as before, one step after the last token would have streamed
+    assert outcome.delay_s == pytest.approx(0.45)
+    assert outcome.disconnect_after is None
+
+
+def test_itl_jitter_is_per_token_bounded_and_seeded() -> None:
+    model = compiled(default="a b c d e f g h", latency={"per_token_ms": 10, "itl_jitter_ms": 20})
+    first = model.decide("p", 0, None)
+    assert first == model.decide("p", 0, None)
+    assert first.itl_jitter_s != model.decide("p", 1, None).itl_jitter_s
+    gaps = [first.token_due_s(k + 1) - first.token_due_s(k) for k in range(7)]
+    assert all(0.010 <= g < 0.030 for g in gaps)
+    assert len(set(gaps)) == 7
+    assert first.delay_s == pytest.approx(0.080 + sum(first.itl_jitter_s))
+    assert (
+        compiled(default="a b", latency={"per_token_ms": 10}).decide("p", 0, None).itl_jitter_s
+        == ()
+    )
+
+
+def test_jitter_delays_the_first_token_only_once() -> None:
+    model = compiled(default="a b c", latency={"per_token_ms": 10, "jitter_ms": 40})
+    for n in range(20):
+        outcome = model.decide("p", n, None)
+        assert 0 <= outcome.ttft_s < 0.040
+        assert outcome.token_due_s(2) - outcome.token_due_s(0) == pytest.approx(0.020)
+
+
+def test_disconnect_band_cuts_at_half_the_tokens() -> None:
+    model = compiled(
+        default="a b c d e",
+        latency={"delay_ms": 10, "per_token_ms": 5},
+        faults={"rate_limit": 0.2, "hang": 0.2, "disconnect": 0.3},
+    )
+    outcomes = [model.decide("p", n, None) for n in range(2000)]
+    cut = [o for o in outcomes if o.disconnect_after is not None]
+    assert 0.25 < len(cut) / 2000 < 0.35
+    assert all(o.kind == "ok" and o.hang_s == 0 for o in cut)  # bands never overlap
+    assert {o.disconnect_after for o in cut} == {2}
+    assert cut[0].disconnect_s == pytest.approx(0.020)
+    empty = compiled(default="", faults={"disconnect": 1}).decide("p", 0, None)
+    assert (empty.disconnect_after, empty.disconnect_s) == (0, 0.0)
+
+
+def test_openai_ids_are_slugs_for_base_models_and_ids_for_adapters() -> None:
+    cfg = EmulatorConfig.model_validate(
+        {"models": [{"name": "Base", "slug": "base"}, {"name": "ad", "base_model": "base"}]}
+    )
+    base, adapter = compile_models(cfg).values()
+    assert (base.openai_id, adapter.openai_id) == ("base", adapter.id)
+    assert base.created == adapter.created == 1704067200  # 2024-01-01Z, the default
