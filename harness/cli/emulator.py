@@ -1,4 +1,4 @@
-"""``harness emulator serve [CONFIG]``: run the Gradient API emulator until Ctrl-C."""
+"""``harness emulator serve [CONFIG]``: run the Gradient and OpenAI API emulator until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 @click.group()
 def emulator() -> None:
-    """Run the embedded Gradient REST API emulator (simulated models over HTTP)."""
+    """Run the embedded API emulator: simulated models over the Gradient and OpenAI APIs."""
 
 
 @emulator.command()
@@ -48,8 +48,9 @@ def emulator() -> None:
 def serve(config: Path | None, port: int, host: str) -> None:
     """Serve CONFIG (default: the built-in models) until Ctrl-C or SIGTERM, then exit 0.
 
-    The first line on stdout is the base URL (ending in /api): give it to the SDK as host or
-    GRADIENT_API_URL. Model ids go to stderr.
+    The first line on stdout is the Gradient base URL (ending in /api): give it to the SDK as
+    host or GRADIENT_API_URL. The OpenAI-compatible base URL (ending in /v1) and the model ids
+    go to stderr.
     """
     cfg = load_emulator_config(config) if config is not None else load_default_config()
     server = EmulatorServer(cfg, host=host, port=port)
@@ -64,6 +65,7 @@ def serve(config: Path | None, port: int, host: str) -> None:
         for sig in _SIGNALS if own_signals else ():
             previous[sig] = signal.signal(sig, _on_signal)
         click.echo(base_url)
+        click.echo(f"OpenAI-compatible API: {server.openai_base_url}", err=True)
         for m in cfg.models:
             label = f"slug {m.slug}" if m.is_base else f"base {m.base_model}"
             click.echo(f"  {m.type:<12} {m.model_id}  {m.name} ({label})", err=True)

@@ -1,9 +1,11 @@
-"""The aiohttp application speaking the Gradient REST subset that ``gradientai`` 1.13 calls.
+"""The aiohttp application: the Gradient REST subset that ``gradientai`` 1.13 calls, plus
+the OpenAI-compatible ``/v1`` routes (:mod:`harness.emulator.openai_api`).
 
-Routes are served under ``/api`` (the SDK's default base path) and at the root. Status
-codes and error bodies (``{"type", "message"}`` with the SDK's error type names; a bare
-``{"message"}`` for auth) are listed in docs of :class:`EmulatorApp`. No message built here
-echoes the bearer token.
+Gradient routes are served under ``/api`` (the SDK's default base path) and at the root.
+Status codes and error bodies (``{"type", "message"}`` with the SDK's error type names; a
+bare ``{"message"}`` for auth) are listed in docs of :class:`EmulatorApp`. ``GET
+/_emulator/stats`` counts the requests of both APIs. No message built here echoes the
+bearer token.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
-from collections import Counter
 from typing import Any
 
 from aiohttp import web
 
+from harness.emulator.openai_api import OPENAI_PREFIX, OpenAIRoutes, openai_error
 from harness.emulator.profiles import BASE_MODEL_SUFFIX, EmulatorConfig
-from harness.emulator.simulate import CompiledModel, TemplateFailed, compile_models
+from harness.emulator.simulate import CompiledModel, TemplateFailed
+from harness.emulator.state import EmulatorState, Stats, json_bytes
 
 __all__ = ["API_PREFIX", "MAX_GENERATED_TOKEN_COUNT", "EmulatorApp"]
 
@@ -28,12 +31,8 @@ _BOOLS = {"true": True, "false": False}
 _JSON = "application/json"
 
 
-def _json_body(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 def _respond(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(status=status, body=_json_body(data), content_type=_JSON, headers=headers)
+    return web.Response(status=status, body=json_bytes(data), content_type=_JSON, headers=headers)
 
 
 def _error(status: int, kind: str | None, message: str, **extra: Any) -> web.Response:
@@ -114,37 +113,6 @@ def _check_body(body: Any) -> tuple[dict[str, str], str, int | None, list[str] |
     return problems, query, max_tokens, choices
 
 
-class _Stats:
-    """Request counters for ``GET /_emulator/stats``; touched only on the server's loop."""
-
-    def __init__(self) -> None:
-        self.by_status: Counter[int] = Counter()
-        self.by_route: Counter[str] = Counter()
-        self.by_model: dict[str, Counter[int]] = {}
-        self.in_flight = 0
-
-    def count(self, route: str, model_id: str | None, status: int) -> None:
-        self.by_status[status] += 1
-        self.by_route[route] += 1
-        if model_id is not None:
-            per_model = self.by_model.get(model_id)
-            if per_model is None:
-                per_model = self.by_model[model_id] = Counter()
-            per_model[status] += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "requests": sum(self.by_status.values()),
-            "in_flight": self.in_flight,
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-            "by_route": dict(sorted(self.by_route.items())),
-            "by_model": {
-                model_id: {str(k): v for k, v in sorted(counts.items())}
-                for model_id, counts in sorted(self.by_model.items())
-            },
-        }
-
-
 class EmulatorApp:
     """Handlers and state of one emulator; build the aiohttp app with :meth:`build`.
 
@@ -154,16 +122,18 @@ class EmulatorApp:
     ``unknownModelAdapter`` / ``unknownBaseModel`` for an unknown id (the suffix of the id
     decides which); 422 ``bodyParsingError`` / ``queryOrPathParsingError`` with a
     ``payload``; 429 ``failed`` with ``Retry-After``; 500 ``failed`` for an injected server
-    error or a failing answer template; 503 ``failed`` for requests released by shutdown.
+    error or a failing answer template; 503 ``failed`` for requests released by shutdown. A
+    disconnect fault closes the connection without a response.
     """
 
     def __init__(self, config: EmulatorConfig) -> None:
-        self._token = config.access_token.encode() if config.access_token else None
+        self._state = EmulatorState(config)
+        self._token = self._state.access_token
         self._workspace = config.workspace_id
-        self._models: dict[str, CompiledModel] = compile_models(config)
-        self._hits: dict[tuple[str, str], int] = {}
+        self._models: dict[str, CompiledModel] = self._state.models
+        self._openai = OpenAIRoutes(self._state)
         self._listings: dict[tuple[bool, str], bytes] = {
-            (only_base, capability): _json_body(
+            (only_base, capability): json_bytes(
                 {
                     "models": [
                         m.listing
@@ -176,11 +146,13 @@ class EmulatorApp:
             for capability in _CAPABILITIES
         }
         self._details: dict[str, bytes] = {
-            m.id: _json_body(m.listing) for m in self._models.values() if not m.is_base
+            m.id: json_bytes(m.listing) for m in self._models.values() if not m.is_base
         }
-        self.stats = _Stats()
-        self._sleepers: set[asyncio.Future[bool]] = set()
-        self._stopping = False
+
+    @property
+    def stats(self) -> Stats:
+        """The request counters of both APIs (replaced by :meth:`reset`)."""
+        return self._state.stats
 
     def build(self) -> web.Application:
         """A fresh aiohttp application routing to this emulator's handlers."""
@@ -189,6 +161,7 @@ class EmulatorApp:
             app.router.add_get(f"{prefix}/models", self.list_models)
             app.router.add_get(f"{prefix}/models/{{id}}", self.get_model)
             app.router.add_post(f"{prefix}/models/{{id}}/complete", self.complete)
+        self._openai.register(app)
         app.router.add_get("/_emulator/stats", self.get_stats)
         app.router.add_post("/_emulator/reset", self.post_reset)
         app.router.add_route("*", "/{tail:.*}", self.unknown_route)
@@ -197,32 +170,12 @@ class EmulatorApp:
     # -- shutdown ---------------------------------------------------------------------------
 
     def release_all(self) -> None:
-        """Wake every waiting request (delays and hangs) so shutdown never blocks on them."""
-        self._stopping = True
-        for fut in list(self._sleepers):
-            if not fut.done():
-                fut.set_result(False)
-
-    async def _pause(self, seconds: float) -> bool:
-        """Sleep ``seconds``; False when woken early by :meth:`release_all`."""
-        if self._stopping:
-            return False
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[bool] = loop.create_future()
-        handle = loop.call_later(seconds, _resolve, fut)
-        self._sleepers.add(fut)
-        try:
-            return await fut
-        finally:
-            handle.cancel()
-            self._sleepers.discard(fut)
+        """Wake every waiting request (delays, hangs, streams) so shutdown never blocks on them."""
+        self._state.release_all()
 
     def reset(self) -> None:
         """Forget request counts and prompt hits, so the next requests replay from the start."""
-        self._hits.clear()
-        in_flight = self.stats.in_flight
-        self.stats = _Stats()
-        self.stats.in_flight = in_flight
+        self._state.reset()
 
     # -- auth -------------------------------------------------------------------------------
 
@@ -294,6 +247,7 @@ class EmulatorApp:
         return web.Response(body=body, content_type=_JSON)
 
     async def complete(self, request: web.Request) -> web.Response:
+        start = asyncio.get_running_loop().time()
         model_id = request.match_info["id"]
         denied = self._denied(request, "complete")
         if denied is not None:
@@ -312,12 +266,12 @@ class EmulatorApp:
         if problems:
             self.stats.count("complete", model_id, 422)
             return _parsing_error("bodyParsingError", problems)
-        key = (model_id, prompt)
-        n = self._hits.get(key, 0)
-        self._hits[key] = n + 1
+        n = self._state.next_hit(model_id, prompt)
         self.stats.in_flight += 1
         try:
-            status, response = await self._complete(model, prompt, n, max_tokens, choices)
+            status, response = await self._complete(
+                request, start, model, prompt, n, max_tokens, choices
+            )
         finally:
             self.stats.in_flight -= 1
         self.stats.count("complete", model_id, status)
@@ -325,6 +279,8 @@ class EmulatorApp:
 
     async def _complete(
         self,
+        request: web.Request,
+        start: float,
         model: CompiledModel,
         prompt: str,
         n: int,
@@ -340,12 +296,18 @@ class EmulatorApp:
             return 429, _respond(429, body, {"Retry-After": str(outcome.retry_after_s)})
         if outcome.kind == "server_error":
             return 500, _error(500, "failed", "internal server error (injected)")
-        wait_s = outcome.hang_s + outcome.delay_s
-        if wait_s > 0 and not await self._pause(wait_s):
-            return 503, _error(503, "failed", "the emulator is shutting down")
-        return 200, _respond(
-            200, {"generatedOutput": outcome.text, "finishReason": outcome.finish_reason}
-        )
+        base = start + outcome.hang_s
+        if outcome.disconnect_after is not None:
+            if await self._state.sleep_until(base + outcome.disconnect_s):
+                self.stats.disconnected += 1
+                if request.transport is not None:
+                    request.transport.close()
+                return 0, web.Response(status=500)  # never sent: the connection is closed
+        elif await self._state.sleep_until(base + outcome.delay_s):
+            return 200, _respond(
+                200, {"generatedOutput": outcome.text, "finishReason": outcome.finish_reason}
+            )
+        return 503, _error(503, "failed", "the emulator is shutting down")
 
     async def get_stats(self, request: web.Request) -> web.Response:
         return _respond(200, self.stats.snapshot())
@@ -356,12 +318,10 @@ class EmulatorApp:
 
     async def unknown_route(self, request: web.Request) -> web.Response:
         self.stats.count("unknown", None, 404)
-        return _error(404, None, f"no such route: {request.method} {_short(request.path)}")
-
-
-def _resolve(fut: asyncio.Future[bool]) -> None:
-    if not fut.done():
-        fut.set_result(True)
+        message = f"no such route: {request.method} {_short(request.path)}"
+        if request.path.startswith(OPENAI_PREFIX + "/"):
+            return openai_error(404, message, code="unknown_url")
+        return _error(404, None, message)
 
 
 def _short(text: str, limit: int = 80) -> str:

@@ -2,7 +2,9 @@
 
 Tests, the ``harness emulator serve`` command and ``harness run`` all start it through
 :class:`EmulatorServer` (or the :func:`emulator` context manager) and talk to it over real
-loopback HTTP. Stopping wakes every delayed or hanging request first, so shutdown is prompt.
+loopback HTTP: the Gradient API at :attr:`~EmulatorServer.base_url`, the OpenAI-compatible
+API at :attr:`~EmulatorServer.openai_base_url`. Stopping wakes every delayed or hanging
+request and every open stream first, so shutdown is prompt.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiohttp import web
 
 from harness.emulator.app import API_PREFIX, EmulatorApp
 from harness.emulator.load import load_default_config, load_emulator_config
+from harness.emulator.openai_api import OPENAI_PREFIX
 from harness.emulator.profiles import EmulatorConfig
 
 __all__ = ["EmulatorServer", "emulator"]
@@ -144,6 +147,11 @@ class EmulatorServer:
     def base_url(self) -> str:
         """``http://host:port/api``: what the SDK takes as ``host``."""
         return self.root_url + API_PREFIX
+
+    @property
+    def openai_base_url(self) -> str:
+        """``http://host:port/v1``: what OpenAI clients take as ``base_url`` / ``api_base``."""
+        return self.root_url + OPENAI_PREFIX
 
     # -- introspection ----------------------------------------------------------------------
 

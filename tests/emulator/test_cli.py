@@ -55,6 +55,9 @@ def test_serve_prints_url_serves_and_exits_0(tmp_path: Path, sig: signal.Signals
         assert [m["slug"] for m in models] == ["b"]
         reply = call("POST", f"{url}/models/{models[0]['id']}/complete", {"query": "x"}, HEADERS)
         assert reply.json["generatedOutput"] == "hello x"
+        v1 = url.removesuffix("/api") + "/v1"
+        reply = call("POST", f"{v1}/completions", {"model": "b", "prompt": "y"})
+        assert reply.json["choices"][0]["text"] == "hello y"
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -63,6 +66,7 @@ def test_serve_prints_url_serves_and_exits_0(tmp_path: Path, sig: signal.Signals
             proc.communicate()
     assert proc.returncode == 0, err
     assert models[0]["id"] in err
+    assert f"OpenAI-compatible API: {v1}\n" in err
     assert "stopping" in err
 
 
