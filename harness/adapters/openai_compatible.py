@@ -823,6 +823,15 @@ def _openai_like_class() -> type[Any]:
                 stream = await super().astream_chat(messages, **kwargs)
             return _translated_aiter(stream, errors)
 
+        async def aprepare(self) -> None:
+            """Build the SDK's async client before the runner's clock starts.
+
+            The SDK imports its resource modules on first access (~0.4 s, blocking the
+            event loop); left to the first request, every request in flight would wait.
+            """
+            client = self._get_aclient()
+            _ = client.completions, client.chat.completions
+
         async def aclose(self) -> None:
             """Close the SDK's async client (its httpx pool), then the sync one."""
             client: Any = getattr(self, "_aclient", None)

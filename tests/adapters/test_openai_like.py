@@ -220,3 +220,16 @@ def test_drop_mid_stream_is_a_connection_failure(
     with pytest.raises(ConnectionFailedError, match="lost"):
         run(llm, collect)
     assert received == ["Hello", ","]
+
+
+def test_aprepare_builds_the_sdk_client_and_aclose_drops_it(make_llm: Callable[..., Any]) -> None:
+    llm = make_llm()
+
+    async def main() -> tuple[Any, Any]:
+        await llm.aprepare()
+        built = llm._aclient
+        await llm.aclose()
+        return built, llm._aclient
+
+    built, after = asyncio.run(main())
+    assert built is not None and after is None
