@@ -96,6 +96,10 @@ class CaseRecord(BaseModel):
         "thread): not part of latency",
     )
     seq: int = Field(default=0, description="Position in the run's (seeded) plan")
+    cached: bool = Field(
+        default=False,
+        description="Served from the response cache: no request was sent, nothing was timed",
+    )
     finish_reason: str | None = None
     timing: Timing | None = None
     error: ErrorInfo | None = None
@@ -134,6 +138,11 @@ class RunManifest(BaseModel):
     execution: dict[str, Any] = Field(
         default_factory=dict, description="Concurrency, rate limits, retries, seed, warm-up"
     )
+    shard: str | None = Field(default=None, description="'I/N' when this run is one shard")
+    shards: list[dict[str, Any]] = Field(
+        default_factory=list, description="The shard runs merged into this one"
+    )
+    resumed_at: list[str] = Field(default_factory=list, description="When --resume continued it")
     harness_lag: dict[str, Any] = Field(
         default_factory=dict,
         description="The harness's own lag (event loop, queueing), to tell it from the model's",

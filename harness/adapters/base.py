@@ -45,6 +45,7 @@ class AdapterType:
     build: Callable[[BaseModel], Any]
     description: str
     model_option: str
+    path_options: tuple[str, ...] = ()  # relative paths here are relative to the suite file
 
 
 adapters: Registry[AdapterType] = Registry("adapter type", "harness.adapters")

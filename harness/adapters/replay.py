@@ -396,5 +396,6 @@ REPLAY = AdapterType(
     build=_build,
     description="Answers from a cassette recorded with `harness run --record`: offline, "
     "deterministic, optionally with the recorded timing",
-    model_option="model",
+    model_option="adapter",
+    path_options=("cassette",),
 )

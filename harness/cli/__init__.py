@@ -102,6 +102,7 @@ def _register() -> None:
     from harness.cli.bench import bench
     from harness.cli.catalogue import list_
     from harness.cli.emulator import emulator
+    from harness.cli.merge import merge
     from harness.cli.report import report
     from harness.cli.run import run
     from harness.cli.schema import schema
@@ -114,6 +115,7 @@ def _register() -> None:
     cli.add_command(schema)
     cli.add_command(list_)
     cli.add_command(bench)
+    cli.add_command(merge)
 
 
 _register()

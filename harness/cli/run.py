@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -57,6 +58,24 @@ from harness.suite.load import load_suite
 @click.option(
     "--warmup", type=click.IntRange(0, 100), help="Uncounted warm-up requests per adapter."
 )
+@click.option("--shard", help="Run only slice I of N of the cases (e.g. 2/4), for CI matrices.")
+@click.option(
+    "--resume",
+    "resume",
+    metavar="RUN_ID",
+    help="Continue the run in <output-dir>/RUN_ID, skipping what it recorded.",
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Response cache file (development runs: cached answers are not timed).",
+)
+@click.option(
+    "--record",
+    is_flag=True,
+    help="Also write cassette.jsonl, replayable offline with `type: replay`.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -71,6 +90,10 @@ def run(
     rpm: float | None,
     order_seed: int | None,
     warmup: int | None,
+    shard: str | None,
+    resume: str | None,
+    cache_path: Path | None,
+    record: bool,
     quiet: bool,
     no_reports: bool,
 ) -> None:
@@ -79,6 +102,14 @@ def run(
     Writes reports/<run-id>/: results.jsonl (one record per case x adapter, appended as each
     finishes), run.json, report.md, report.html and PNG charts.
     """
+    from harness.runner.shard import ShardSpecError, parse_shard
+
+    try:
+        shard_spec = parse_shard(shard) if shard is not None else None
+    except ShardSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+    if resume is not None and run_id is not None and run_id != resume:
+        raise click.BadParameter("give either --run-id or --resume", param_hint="--resume")
     suite = load_suite(suite_path)
     console = Console(stderr=True)
     options = RunOptions(
@@ -91,7 +122,13 @@ def run(
         rpm=rpm,
         order_seed=order_seed,
         warmup=warmup,
+        shard=shard_spec,
+        resume=resume is not None,
+        cache_path=cache_path,
+        record=record,
     )
+    if resume is not None:
+        options = dataclasses.replace(options, run_id=resume)
     adapters = [a.name for a in suite.candidates]
     if not quiet:
         console.print(

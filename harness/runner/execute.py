@@ -52,6 +52,7 @@ class Sent:
     raw: Any
     sent_ns: int
     end_ns: int
+    chunks: tuple[str, ...] = ()  # the delta texts, one per chunk_ns (for --record)
 
 
 def is_sync_only(llm: Any) -> bool:
@@ -81,9 +82,13 @@ def _finish(text: str, last: Any) -> tuple[str, Any]:
     return (text or response_text(last)), last.raw
 
 
-async def _stream_async(llm: Any, case: Case) -> tuple[str, list[int], Any]:
+Streamed = tuple[str, list[int], Any, list[str]]
+
+
+async def _stream_async(llm: Any, case: Case) -> Streamed:
     """Send the case on the event loop, stamping each non-empty chunk as it arrives."""
     chunk_ns: list[int] = []
+    chunks: list[str] = []
     text = ""
     if case.messages is not None:
         stream = await llm.astream_chat(_chat_messages(case), **case.generation)
@@ -93,15 +98,17 @@ async def _stream_async(llm: Any, case: Case) -> tuple[str, list[int], Any]:
     async for response in stream:
         if response.delta:
             chunk_ns.append(time.perf_counter_ns())
+            chunks.append(response.delta)
             text += response.delta
         last = response
     text, raw = _finish(text, last)
-    return text, chunk_ns, raw
+    return text, chunk_ns, raw, chunks
 
 
-def _stream_sync(llm: Any, case: Case) -> tuple[str, list[int], Any]:
+def _stream_sync(llm: Any, case: Case) -> Streamed:
     """The same for a sync-only LLM, in a worker thread (stamped in the thread, on arrival)."""
     chunk_ns: list[int] = []
+    chunks: list[str] = []
     text = ""
     if case.messages is not None:
         stream = llm.stream_chat(_chat_messages(case), **case.generation)
@@ -111,10 +118,11 @@ def _stream_sync(llm: Any, case: Case) -> tuple[str, list[int], Any]:
     for response in stream:
         if response.delta:
             chunk_ns.append(time.perf_counter_ns())
+            chunks.append(response.delta)
             text += response.delta
         last = response
     text, raw = _finish(text, last)
-    return text, chunk_ns, raw
+    return text, chunk_ns, raw, chunks
 
 
 async def send(
@@ -128,10 +136,10 @@ async def send(
     if pool is not None:
         loop = asyncio.get_running_loop()
         job = loop.run_in_executor(pool, _stream_sync, llm, case)
-        text, chunk_ns, raw = await asyncio.wait_for(job, timeout_s)
+        text, chunk_ns, raw, chunks = await asyncio.wait_for(job, timeout_s)
     else:
-        text, chunk_ns, raw = await asyncio.wait_for(_stream_async(llm, case), timeout_s)
-    return Sent(text, chunk_ns, raw, sent_ns, time.perf_counter_ns())
+        text, chunk_ns, raw, chunks = await asyncio.wait_for(_stream_async(llm, case), timeout_s)
+    return Sent(text, chunk_ns, raw, sent_ns, time.perf_counter_ns(), tuple(chunks))
 
 
 def response_text(response: Any) -> str:
@@ -198,8 +206,12 @@ async def build_record(
     queue_wait_ms: float = 0.0,
     judge: JudgeContext | None = None,
     latency_ms: float | None = None,
+    cached: bool = False,
 ) -> CaseRecord:
-    """Score a reply (or record a failure) as the CaseRecord that goes to results.jsonl."""
+    """Score a reply (or record a failure) as the CaseRecord that goes to results.jsonl.
+
+    A ``cached`` reply was served from the response cache: it is scored, never timed.
+    """
     emulated = bool(getattr(llm, "streaming_emulated", False))
     common: dict[str, Any] = {
         "run_id": run_id,
@@ -223,19 +235,23 @@ async def build_record(
             latency_ms=latency_ms,
             error=_error_info(outcome, secrets),
         )
-    timing = derive_timing(
-        outcome.sent_ns, outcome.chunk_ns, outcome.end_ns, streaming_emulated=emulated
+    timing = (
+        None
+        if cached
+        else derive_timing(
+            outcome.sent_ns, outcome.chunk_ns, outcome.end_ns, streaming_emulated=emulated
+        )
     )
     tokens, source = _count_tokens(outcome.text, outcome.raw)
-    per_s, decode = throughput(timing, tokens)
+    per_s, decode = (None, None) if timing is None else throughput(timing, tokens)
     obs = Observation(
         output=outcome.text,
         prompt=case.prompt,
         case_id=case.id,
         vars=case.vars,
         tags=case.tags,
-        latency_ms=timing.latency_ms,
-        ttft_ms=timing.ttft_ms,
+        latency_ms=None if timing is None else timing.latency_ms,
+        ttft_ms=None if timing is None else timing.ttft_ms,
         streaming_emulated=emulated,
         output_tokens=tokens,
         adapter=adapter_name,
@@ -251,8 +267,9 @@ async def build_record(
         passed=passed,
         score=score,
         expectations=results,
-        latency_ms=timing.latency_ms,
-        ttft_ms=timing.ttft_ms,
+        latency_ms=None if timing is None else timing.latency_ms,
+        ttft_ms=None if timing is None else timing.ttft_ms,
+        cached=cached,
         output_chars=len(outcome.text),
         output_tokens=tokens,
         output_tokens_source=source,

@@ -37,7 +37,7 @@ from harness.runner.scheduler import (
 )
 from harness.store import RecordWriter, write_manifest
 from harness.suite.envref import find_env_refs, resolve_env_refs
-from harness.suite.load import AdapterConfig, Suite
+from harness.suite.load import AdapterConfig, Case, Suite
 from harness.suite.model import RetryPolicy
 
 __all__ = ["EmulatorHandle", "RunOptions", "RunOutcome", "build_llm", "new_run_id", "run_suite"]
@@ -58,6 +58,10 @@ class RunOptions:
     rpm: float | None = None
     order_seed: int | None = None
     warmup: int | None = None
+    shard: tuple[int, int] | None = None  # (I, N), 1-based: run only the I-th of N slices
+    resume: bool = False  # continue run_id's folder, skipping what it already recorded
+    cache_path: Path | None = None  # response cache (development runs; never timed)
+    record: bool = False  # write cassette.jsonl for offline replay
 
 
 @dataclass
@@ -108,6 +112,28 @@ def _machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "python_implementation": platform.python_implementation(),
     }
+
+
+def _replay_context(case_id: str, repeat: int) -> Any:
+    from harness.cassette import replay_context
+
+    return replay_context(case_id, repeat)
+
+
+def _record_cassette(extras: _Extras, record: CaseRecord, case: Case, result: Any) -> None:
+    from harness.cassette import CassetteEntry
+
+    raw = result.raw if isinstance(result, Sent) else None
+    usage = raw.get("usage") if isinstance(raw, dict) else None
+    extras.cassette.write(
+        CassetteEntry.from_record(
+            record,
+            case,
+            chunks=list(result.chunks) if isinstance(result, Sent) and result.chunks else None,
+            usage=usage if isinstance(usage, dict) else None,
+            retry_after_s=getattr(result, "retry_after_s", None),
+        )
+    )
 
 
 def _warm_up_metrics(suite: Suite) -> None:
@@ -286,14 +312,48 @@ async def _warm_up(
     if not settings.warmup or not suite.cases:
         return
     for adapter in suite.candidates:
+        if adapter.type.name == "replay":
+            continue  # a warm-up would use up recordings
         for i in range(settings.warmup):
             case = suite.cases[i % len(suite.cases)]
             with contextlib.suppress(Exception):
                 await send(llms[adapter.name], case, settings.timeout_s, pools.get(adapter.name))
 
 
+@dataclass
+class _Extras:
+    """Optional durability pieces of a run: resume skips, cache, cassette."""
+
+    done: set[tuple[str, str, int]] = field(default_factory=set)
+    cache: Any = None  # ResponseCache
+    identities: dict[str, Any] = field(default_factory=dict)  # adapter -> AdapterIdentity
+    cassette: Any = None  # CassetteWriter
+
+
+def _cache_key(extras: _Extras, adapter: str, case: Case) -> str:
+    from harness.runner.cache import cache_key
+
+    return cache_key(
+        extras.identities[adapter],
+        prompt=case.prompt if case.messages is None else None,
+        messages=case.messages,
+        generation=case.generation,
+    )
+
+
+def _lane(name: str, settings: _Settings) -> Lane:
+    limit = settings.adapter_concurrency[name]
+    rpm = settings.rpm[name]
+    return Lane(
+        name,
+        asyncio.Semaphore(limit) if limit else None,
+        RateLimiter(rpm) if rpm else None,
+    )
+
+
 async def _drive(
     suite: Suite,
+    cases: tuple[Case, ...],
     llms: dict[str, Any],
     secrets: tuple[str, ...],
     run_id: str,
@@ -301,19 +361,13 @@ async def _drive(
     writer: RecordWriter,
     on_record: OnRecord | None,
     outcome: RunOutcome,
+    extras: _Extras,
 ) -> dict[str, Any]:
     _warm_up_metrics(suite)
     broken = await _prepare(llms, settings.timeout_s)
     judges = _Judges(llms)
     overall = asyncio.Semaphore(settings.concurrency)
-    lanes = {
-        a.name: Lane(
-            a.name,
-            asyncio.Semaphore(c) if (c := settings.adapter_concurrency[a.name]) else None,
-            RateLimiter(r) if (r := settings.rpm[a.name]) else None,
-        )
-        for a in suite.candidates
-    }
+    lanes = {a.name: _lane(a.name, settings) for a in suite.candidates}
     sync_names = [a.name for a in suite.candidates if is_sync_only(llms[a.name])]
     pool = (
         concurrent.futures.ThreadPoolExecutor(
@@ -326,13 +380,36 @@ async def _drive(
     await _warm_up(suite, llms, settings, pools)
     rng = random.Random(settings.order_seed)
     policy = settings.retries
-    plan = plan_requests(suite.cases, suite.candidates, settings.order_seed, settings.repeat)
+    plan = (
+        item
+        for item in plan_requests(cases, suite.candidates, settings.order_seed, settings.repeat)
+        if (item[0].id, item[1].name, item[2]) not in extras.done
+    )
     lag = LoopLagMonitor()
     lag_task = asyncio.create_task(lag.run())
 
     async def one(case: Any, adapter: AdapterConfig, repeat: int, seq: int) -> CaseRecord:
         llm = llms[adapter.name]
         started_at = datetime.now(timezone.utc).isoformat()
+        key = _cache_key(extras, adapter.name, case) if extras.cache is not None else None
+        if key is not None:
+            hit = extras.cache.get(key)
+            if hit is not None:
+                reply = Sent(hit.text, [], hit.raw, 0, 0, tuple(hit.chunks))
+                return await build_record(
+                    case,
+                    adapter.name,
+                    llm,
+                    reply,
+                    run_id=run_id,
+                    started_at=started_at,
+                    secrets=secrets,
+                    repeat=repeat,
+                    seq=seq,
+                    attempts=0,
+                    judge=judges,
+                    cached=True,
+                )
         if adapter.name in broken:
             return await build_record(
                 case,
@@ -356,7 +433,8 @@ async def _drive(
                 started_at = datetime.now(timezone.utc).isoformat()
                 begin = time.perf_counter_ns()
                 try:
-                    result = await send(llm, case, settings.timeout_s, pools.get(adapter.name))
+                    with _replay_context(case.id, repeat):
+                        result = await send(llm, case, settings.timeout_s, pools.get(adapter.name))
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # a failing adapter fails its case, not the run
@@ -369,7 +447,7 @@ async def _drive(
             ):
                 break
             await asyncio.sleep(backoff_delay(policy, attempts, result, rng))
-        return await build_record(
+        record = await build_record(
             case,
             adapter.name,
             llm,
@@ -384,6 +462,22 @@ async def _drive(
             judge=judges,
             latency_ms=None if isinstance(result, Sent) else failed_ms,
         )
+        if isinstance(result, Sent) and key is not None:
+            from harness.runner.cache import CachedResponse
+
+            extras.cache.put(
+                key,
+                CachedResponse.from_reply(
+                    result.text,
+                    chunks=list(result.chunks),
+                    raw=result.raw,
+                    streaming_emulated=record.streaming_emulated,
+                ),
+                adapter_type=adapter.type.name,
+            )
+        if extras.cassette is not None:
+            _record_cassette(extras, record, case, result)
+        return record
 
     async def worker() -> None:
         for case, adapter, repeat, seq in plan:  # one shared iterator: never materialised
@@ -411,6 +505,38 @@ async def _drive(
     }
 
 
+def _resume(run_dir: Path, fresh: RunManifest) -> tuple[RunManifest, set[tuple[str, str, int]]]:
+    """The manifest of the run being resumed, and the requests it already recorded.
+
+    A torn last line (a write cut short by a kill) is repaired first. The suite must be the
+    one the run started with: resuming a changed suite would mix two experiments.
+    """
+    from harness.errors import HarnessError
+    from harness.store import completed_keys, read_manifest, repair_results
+
+    if not (run_dir / "run.json").is_file():
+        raise HarnessError(f"cannot resume: {run_dir} is not a run folder (no run.json)")
+    old = read_manifest(run_dir)
+    if old.suite_sha256 != fresh.suite_sha256:
+        raise HarnessError(
+            f"cannot resume {old.run_id}: the suite changed since the run started "
+            f"(sha256 {old.suite_sha256[:12]}… then, {fresh.suite_sha256[:12]}… now)"
+        )
+    if old.shard != fresh.shard:
+        raise HarnessError(
+            f"cannot resume {old.run_id}: it ran shard {old.shard}, this is shard {fresh.shard}"
+        )
+    repair_results(run_dir)
+    done = completed_keys(run_dir)
+    merged = fresh.model_copy(
+        update={
+            "started_at": old.started_at,
+            "resumed_at": [*old.resumed_at, datetime.now(timezone.utc).isoformat()],
+        }
+    )
+    return merged, done
+
+
 def run_suite(
     suite: Suite, options: RunOptions | None = None, on_record: OnRecord | None = None
 ) -> RunOutcome:
@@ -432,6 +558,13 @@ def run_suite(
             | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")}
         )
         llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
+        cases = suite.cases
+        shard_label = None
+        if options.shard is not None:
+            from harness.runner.shard import format_shard, select_shard
+
+            cases = select_shard(suite.cases, *options.shard)
+            shard_label = format_shard(*options.shard)
         manifest = RunManifest(
             run_id=run_id,
             suite_name=suite.name,
@@ -451,7 +584,7 @@ def run_suite(
                 )
                 for a in suite.adapters
             ],
-            case_count=len(suite.cases),
+            case_count=len(cases),
             started_at=datetime.now(timezone.utc).isoformat(),
             versions=_versions(),
             machine=_machine(),
@@ -459,15 +592,51 @@ def run_suite(
             if emu.base_url
             else None,
             execution=settings.manifest(),
+            shard=shard_label,
         )
+        extras = _Extras()
+        if options.resume:
+            manifest, extras.done = _resume(run_dir, manifest)
         write_manifest(run_dir, manifest)
         outcome = RunOutcome(run_dir=run_dir, manifest=manifest)
         status = "interrupted"
         try:
-            with RecordWriter(run_dir) as writer:
+            with contextlib.ExitStack() as stack:
+                if options.cache_path is not None:
+                    from harness.runner.cache import AdapterIdentity, ResponseCache
+
+                    extras.cache = stack.enter_context(ResponseCache(options.cache_path))
+                    extras.identities = {
+                        a.name: AdapterIdentity(
+                            a.type.name, a.resolved_options(), served_by=a.served_by
+                        )
+                        for a in suite.candidates
+                    }
+                    manifest.execution["cache"] = str(options.cache_path)
+                if options.record:
+                    from harness.cassette import CassetteWriter
+                    from harness.store import CASSETTE_FILE
+
+                    extras.cassette = stack.enter_context(CassetteWriter(run_dir / CASSETTE_FILE))
+                    manifest.execution["record"] = CASSETTE_FILE
+                writer = stack.enter_context(RecordWriter(run_dir))
                 manifest.harness_lag = asyncio.run(
-                    _drive(suite, llms, secrets, run_id, settings, writer, on_record, outcome)
+                    _drive(
+                        suite,
+                        cases,
+                        llms,
+                        secrets,
+                        run_id,
+                        settings,
+                        writer,
+                        on_record,
+                        outcome,
+                        extras,
+                    )
                 )
+            if extras.cache is not None:
+                manifest.execution["cache_hits"] = extras.cache.hits
+                manifest.execution["cache_misses"] = extras.cache.misses
             status = (
                 "failed"
                 if outcome.records and outcome.errored == outcome.records

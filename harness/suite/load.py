@@ -192,6 +192,11 @@ class _Loader:
             self.at(doc, (*path, "type"), f"{describe_path((*path, 'type'))}: {exc}")
             return None
         options = {k: v for k, v in raw.items() if k not in _ENVELOPE_KEYS}
+        base_dir = Path(doc.file).resolve().parent
+        for key in kind.path_options:  # e.g. a replay cassette beside the suite
+            value = options.get(key)
+            if isinstance(value, str) and "${" not in value and not Path(value).is_absolute():
+                options[key] = str(base_dir / value)
         missing = [n for n in find_env_refs(options) if n not in os.environ]
         for var in dict.fromkeys(missing):
             key = next(k for k, v in options.items() if var in find_env_refs(v))

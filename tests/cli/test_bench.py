@@ -18,7 +18,7 @@ def test_bench_writes_points_table_and_chart(run_cli: RunCli, tmp_path: Path) ->
         "--rate",
         "40",
         "--requests",
-        "12",
+        "8",
         "--adapter",
         "support-bot-v1",
         "--adapter",
