@@ -429,6 +429,9 @@ class OpenAICompatibleLLM(CustomLLM):
     # -- requests ---------------------------------------------------------------------------------
 
     def _endpoint(self) -> _Endpoint:
+        cached = self._endpoint_cache  # set once: every request after the first reads it here
+        if cached is not None:
+            return cached
         with self._lock:
             if self._endpoint_cache is None:
                 key, source = resolve_api_key(self.api_key)
