@@ -223,12 +223,22 @@ class EmulatorHandle:
             self.server.stop()
 
     def options_for(self, adapter: AdapterConfig, *, resolve: bool) -> dict[str, Any]:
-        """The adapter's options as written (``resolve=False``, for run.json) or as used."""
+        """The adapter's options as written (``resolve=False``, for run.json) or as used.
+
+        ``served_by: emulator`` fills in what the adapter's options call for: Gradient's
+        ``host`` / ``access_token`` / ``workspace_id``, or an OpenAI client's ``api_base`` /
+        ``api_key``.
+        """
         options = adapter.resolved_options() if resolve else dict(adapter.raw_options)
-        if adapter.served_by == "emulator" and self.base_url is not None:
-            options.setdefault("host", self.base_url)
-            options.setdefault("access_token", self.access_token)
-            options.setdefault("workspace_id", self.workspace_id)
+        if adapter.served_by == "emulator" and self.server is not None:
+            fields = adapter.type.options.model_fields
+            if "host" in fields:
+                options.setdefault("host", self.base_url)
+                options.setdefault("access_token", self.access_token)
+                options.setdefault("workspace_id", self.workspace_id)
+            if "api_base" in fields:
+                options.setdefault("api_base", self.server.openai_base_url)
+                options.setdefault("api_key", self.access_token)
         return options
 
 
