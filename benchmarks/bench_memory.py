@@ -19,7 +19,9 @@ LLM_MODULE = '''
 from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from llama_index.core.llms import CompletionResponse, CompletionResponseAsyncGen, CustomLLM, LLMMetadata
+from llama_index.core.llms import (
+    CompletionResponse, CompletionResponseAsyncGen, CustomLLM, LLMMetadata,
+)
 
 
 class InstantLLM(CustomLLM):
@@ -30,10 +32,14 @@ class InstantLLM(CustomLLM):
     def complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponse:
         return CompletionResponse(text=prompt[::-1])
 
-    def stream_complete(self, prompt: str, formatted: bool = False, **kw: Any) -> Iterator[CompletionResponse]:
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kw: Any
+    ) -> Iterator[CompletionResponse]:
         yield CompletionResponse(text=prompt[::-1], delta=prompt[::-1])
 
-    async def astream_complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponseAsyncGen:
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kw: Any
+    ) -> CompletionResponseAsyncGen:
         async def gen() -> AsyncIterator[CompletionResponse]:
             yield CompletionResponse(text=prompt[::-1], delta=prompt[::-1])
         return gen()
