@@ -74,8 +74,7 @@ def openai_error(
     return web.Response(status=status, body=json_bytes(body), content_type=_JSON, headers=headers)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class _Reply:
@@ -309,24 +308,33 @@ class OpenAIRoutes:
         cut = outcome.disconnect_after
         due = base + outcome.ttft_s
         jitter = outcome.itl_jitter_s
+        loop = asyncio.get_running_loop()
+        # Events already due when reached (zero delay, or a stream running behind) share one
+        # write; before any wait, everything due so far is written, so nothing is held back.
+        ready: list[bytes] = []
         try:
             # An empty completion has no token chunk: its final chunk is due at the TTFT.
             for k, piece in enumerate(pieces or [None]):
                 if k:
                     due += outcome.per_token_s + (jitter[k] if k < len(jitter) else 0.0)
+                if ready and due > loop.time():
+                    await response.write(b"".join(ready))
+                    ready.clear()
                 if not await state.sleep_until(due):
                     _disconnect(request, None)  # released by shutdown: end it unfinished
                     return 200, response
                 if k == cut:
+                    if ready:
+                        await response.write(b"".join(ready))
                     _disconnect(request, state)
                     return 200, response
                 if piece is not None:
-                    await response.write(reply.token_frame(piece, k == 0))
-            tail = reply.finish_frame(outcome.finish_reason)
+                    ready.append(reply.token_frame(piece, k == 0))
+            ready.append(reply.finish_frame(outcome.finish_reason))
             if parsed.include_usage:
-                tail += reply.usage_frame(usage)
-            await response.write(tail + _DONE)
-            await response.write_eof()
+                ready.append(reply.usage_frame(usage))
+            ready.append(_DONE)
+            await response.write_eof(b"".join(ready))
         except ConnectionError:  # the client went away; nothing left to send
             pass
         return 200, response
