@@ -1,8 +1,11 @@
-"""How fast the Gradient API emulator answers: requests/s and injected-delay overshoot.
+"""How fast the emulator answers: requests/s, injected-delay overshoot and streaming TTFT error.
 
-Run ``python benchmarks/bench_emulator.py`` (about 20 s, loopback only). The server runs
+Run ``python benchmarks/bench_emulator.py`` (about 35 s, loopback only). The server runs
 in a child process, so the figures are the emulator's and not the GIL shared with the
 bare aiohttp client driving it; ``--in-process`` measures the thread setup tests use.
+The Gradient figures use ``POST /api/models/{id}/complete``; the streaming figures use
+``POST /v1/completions`` with ``stream: true`` and a bare aiohttp SSE client that reads
+every event up to ``data: [DONE]``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+_SIXTEEN = " ".join(f"token{i}" for i in range(16))
 CONFIG: dict[str, Any] = {
     "seed": 0,
     "models": [
@@ -37,8 +41,16 @@ CONFIG: dict[str, Any] = {
             "responses": [{"regex": rf"^never{i}$", "answer": "no"} for i in range(20)]
             + [{"regex": r"^q(\d+)$", "answer": "answer {{ match[1] }}"}],
         },
+        {"name": "stream16", "slug": "stream16", "default": _SIXTEEN},
+        {
+            "name": "ttft100",
+            "slug": "ttft100",
+            "default": _SIXTEEN,
+            "latency": {"delay_ms": 100, "per_token_ms": 10},
+        },
     ],
 }
+STREAM_TOKENS = 16
 HEADERS = {"Authorization": "Bearer bench", "x-gradient-workspace-id": "bench"}
 _CHILD = """
 import json, sys, time
@@ -158,11 +170,91 @@ def _run(base_url: str, label: str, duration_s: float, cpu: Callable[[], float])
     return lines
 
 
+async def _stream_load(
+    root_url: str, model: str, concurrency: int, duration_s: float, warmup_s: float = 0.5
+) -> _Result:
+    """Closed loop of streaming completions; ``latencies_s`` holds each time to first token."""
+    url = f"{root_url}/v1/completions"
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    ttfts: list[float] = []
+    errors = sent = 0
+    async with aiohttp.ClientSession(connector=connector) as session:
+        start = time.perf_counter()
+        measure_from = start + warmup_s
+        stop_at = measure_from + duration_s
+
+        async def worker(w: int) -> None:
+            nonlocal errors, sent
+            i = 0
+            while True:
+                began = time.perf_counter()
+                if began >= stop_at:
+                    return
+                body = {"model": model, "prompt": f"q{w * 100_000 + i}", "stream": True}
+                first = 0.0
+                events = 0
+                async with session.post(url, json=body) as response:
+                    # The bare minimum an SSE client does: stamp the first event, count
+                    # events (each ends in a blank line), stop after `data: [DONE]`.
+                    async for data in response.content.iter_any():
+                        if not first:
+                            first = time.perf_counter()
+                        events += data.count(b"\n\n")
+                        if data.endswith(b"data: [DONE]\n\n"):
+                            break
+                    ok = response.status == 200 and events == STREAM_TOKENS + 2  # finish, DONE
+                done = time.perf_counter()
+                sent += 1
+                if not ok:
+                    errors += 1
+                elif began >= measure_from and done <= stop_at:
+                    ttfts.append(first - began)
+                i += 1
+
+        await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    if errors:
+        raise RuntimeError(f"{errors} streaming requests failed")
+    return _Result(len(ttfts) / duration_s, ttfts, sent)
+
+
+def _run_streaming(
+    root_url: str, label: str, duration_s: float, cpu: Callable[[], float]
+) -> list[str]:
+    lines = [f"## {label}: streaming /v1/completions, {STREAM_TOKENS} tokens, one per SSE event"]
+    before = cpu()
+    result = asyncio.run(_stream_load(root_url, "stream16", 64, duration_s))
+    cpu_us = (cpu() - before) / result.sent * 1e6
+    lines.append(
+        f"zero delay, concurrency  64: {result.rps:6.0f} streams/s "
+        f"({result.rps * (STREAM_TOKENS + 2):6.0f} events/s), median TTFT "
+        f"{statistics.median(result.latencies_s) * 1000:5.1f} ms, "
+        f"server CPU {cpu_us:4.0f} us/stream"
+    )
+    for concurrency in (1, 64):
+        # one at a time, a 100 ms + 15 x 10 ms stream: run longer for enough samples
+        seconds = duration_s * (3 if concurrency == 1 else 1)
+        result = asyncio.run(_stream_load(root_url, "ttft100", concurrency, seconds))
+        errors_ms = [t * 1000 - 100 for t in result.latencies_s]
+        p50 = statistics.median(errors_ms)
+        p99 = statistics.quantiles(errors_ms, n=100)[98] if len(errors_ms) > 1 else p50
+        lines.append(
+            f"100 ms injected TTFT (then 10 ms/token), concurrency {concurrency:>3}: TTFT error "
+            f"median {p50:+.2f} ms, p99 {p99:+.2f} ms, min {min(errors_ms):+.2f} ms, "
+            f"{len(errors_ms)} streams"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
     parser.add_argument(
         "--in-process", action="store_true", help="also measure the server in a thread here"
+    )
+    parser.add_argument(
+        "--only",
+        choices=["gradient", "streaming"],
+        help="run only the Gradient (complete) or only the streaming (OpenAI SSE) figures",
     )
     args = parser.parse_args()
     print(
@@ -171,16 +263,26 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.2f} before start",
         flush=True,
     )
+    label = "server in a child process"
     with ServerProcess() as server:
-        lines = _run(server.base_url, "server in a child process", args.duration, server.cpu_s)
-    print("\n".join(lines), flush=True)
+        root_url = server.base_url.removesuffix("/api")
+        if args.only != "streaming":
+            print("\n".join(_run(server.base_url, label, args.duration, server.cpu_s)), flush=True)
+        if args.only != "gradient":
+            lines = _run_streaming(root_url, label, args.duration, server.cpu_s)
+            print("\n".join(lines), flush=True)
     if args.in_process:
         from harness.emulator import EmulatorConfig, EmulatorServer
 
         # Server and client share one process here; its CPU time is reported for both.
-        with EmulatorServer(EmulatorConfig.model_validate(CONFIG)) as base_url:
+        in_process = EmulatorServer(EmulatorConfig.model_validate(CONFIG))
+        with in_process as base_url:
             label = "server in a thread of the client's process (CPU: both)"
-            print("\n".join(_run(base_url, label, args.duration, time.process_time)))
+            if args.only != "streaming":
+                print("\n".join(_run(base_url, label, args.duration, time.process_time)))
+            if args.only != "gradient":
+                lines = _run_streaming(in_process.root_url, label, args.duration, time.process_time)
+                print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":
