@@ -181,8 +181,10 @@ def _print_lag(lag: dict[str, object]) -> None:
 
 def _print_summary(run_dir: Path) -> None:
     from harness.analysis.totals import adapter_totals
+    from harness.store import read_manifest
 
-    table = Table(title=f"{run_dir.name}")
+    manifest = read_manifest(run_dir)
+    table = Table(title=f"{manifest.suite_name} — {manifest.run_id}")
     for col in (
         "adapter",
         "cases",
