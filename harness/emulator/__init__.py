@@ -1,4 +1,10 @@
-"""An embedded Gradient REST API emulator: simulated models served over real loopback HTTP."""
+"""An embedded API emulator: simulated models served over real loopback HTTP.
+
+It speaks the Gradient REST subset ``gradientai`` uses (``/api``) and the OpenAI-compatible
+API with true token streaming (``/v1``: :mod:`harness.emulator.openai_api`), both from one
+YAML config of models, answer rules, latency profiles and faults
+(:mod:`harness.emulator.profiles`).
+"""
 
 from __future__ import annotations
 
