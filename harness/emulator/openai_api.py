@@ -8,9 +8,11 @@ model's name, slug or id; ``/v1/models`` lists each as its slug (base models) or
 messages rendered as the model's ``chat_prompt`` says (``last_user`` by default).
 
 Streaming (``stream: true``) writes ``data: {json}\\n\\n`` events, one token per chunk, each
-written and flushed when due (aiohttp sets TCP_NODELAY): the first token ``delay_ms + jitter``
-after the request arrived, each later one ``per_token_ms (+ itl_jitter)`` after the previous
-was due, on an absolute ``loop.time()`` schedule so delays do not drift. Then, at once, a
+written and flushed when due (aiohttp sets TCP_NODELAY; events due at the same moment, as
+with zero delay or a stream running behind, share one write): the first token ``delay_ms +
+jitter`` after the request arrived, each later one ``per_token_ms (+ itl_jitter)`` after the
+previous was due, on an absolute ``loop.time()`` schedule so delays do not drift (a token
+written late does not delay the next one; asyncio timers wake about 0.5 ms late). Then, at once, a
 chunk with ``finish_reason``, a usage chunk (empty ``choices``) when
 ``stream_options.include_usage``, and ``data: [DONE]\\n\\n``. The first chat chunk carries
 ``delta.role``. Non-streaming answers are sent whole after the profile's full delay.
