@@ -167,19 +167,31 @@ CLIENTS: dict[str, Callable[[str], Awaitable[tuple[Send, Callable[[], Awaitable[
 }
 
 
-async def _closed_loop(send: Send, duration_s: float, warmup_s: float) -> tuple[float, int]:
-    """``CONCURRENCY`` workers, each sending the next request when one returns: requests/s."""
-    done = 0
+class _Result:
+    def __init__(self, rps: float, tokens: int, cpu_us: float) -> None:
+        self.rps, self.tokens, self.cpu_us = rps, tokens, cpu_us
+
+
+async def _closed_loop(send: Send, duration_s: float, warmup_s: float) -> _Result:
+    """``CONCURRENCY`` workers, each sending the next request when one returns.
+
+    Requests/s counts the requests sent and finished inside the measured window; client CPU
+    per request (this process's CPU time over every request sent) is steadier than requests/s
+    on a busy machine, since it does not count time spent waiting for a core.
+    """
+    done = sent = 0
     deltas: set[int] = set()
+    cpu_start = time.process_time()
     start = time.perf_counter()
     measure_from, stop_at = start + warmup_s, start + warmup_s + duration_s
 
     async def worker(w: int) -> None:
-        nonlocal done
+        nonlocal done, sent
         i = 0
         while time.perf_counter() < stop_at:
             began = time.perf_counter()
             deltas.add(await send(f"q{w}-{i}"))
+            sent += 1
             if began >= measure_from and time.perf_counter() <= stop_at:
                 done += 1
             i += 1
@@ -187,12 +199,11 @@ async def _closed_loop(send: Send, duration_s: float, warmup_s: float) -> tuple[
     await asyncio.gather(*(worker(w) for w in range(CONCURRENCY)))
     if len(deltas) != 1:
         raise RuntimeError(f"responses had differing numbers of deltas: {sorted(deltas)}")
-    return done / duration_s, deltas.pop()
+    cpu_us = (time.process_time() - cpu_start) / sent * 1e6
+    return _Result(done / duration_s, deltas.pop(), cpu_us)
 
 
-async def _measure(
-    name: str, api_base: str, duration_s: float, warmup_s: float
-) -> tuple[float, int]:
+async def _measure(name: str, api_base: str, duration_s: float, warmup_s: float) -> _Result:
     send, close = await CLIENTS[name](api_base)
     try:
         return await _closed_loop(send, duration_s, warmup_s)
@@ -216,25 +227,35 @@ def main() -> None:
         f"{os.getloadavg()[0]:.2f} before start",
         flush=True,
     )
-    rates: dict[str, list[float]] = {name: [] for name in CLIENTS}
-    tokens: dict[str, int] = {}
+    results: dict[str, list[_Result]] = {name: [] for name in CLIENTS}
     with ServerProcess(args.server) as server:
         print(f"server: {server.name} at {server.api_base} (child process)", flush=True)
         for _ in range(args.rounds):
             for name in CLIENTS:
-                rps, tokens[name] = asyncio.run(_measure(name, server.api_base, args.duration, 0.5))
-                rates[name].append(rps)
-    base = statistics.median(rates["(1) bare aiohttp SSE loop"])
+                result = asyncio.run(_measure(name, server.api_base, args.duration, 0.5))
+                results[name].append(result)
+
+    def median(name: str, field: str) -> float:
+        return float(statistics.median(getattr(r, field) for r in results[name]))
+
+    base_rps = median("(1) bare aiohttp SSE loop", "rps")
+    base_cpu = median("(1) bare aiohttp SSE loop", "cpu_us")
     print(
         f"concurrency {CONCURRENCY}, zero-delay model, {args.rounds} rounds x "
-        f"{args.duration:g} s per client (median shown)"
+        f"{args.duration:g} s per client (medians)"
     )
-    print("| client | tokens/response | req/s | rounds (req/s) | ratio to (1) |")
-    print("|---|---|---|---|---|")
-    for name, values in rates.items():
-        rps = statistics.median(values)
-        rounds = ", ".join(f"{v:,.0f}" for v in values)
-        print(f"| {name} | {tokens[name]} | {rps:,.0f} | {rounds} | {rps / base:.2f} |")
+    print(
+        "| client | tokens/response | req/s | rounds (req/s) | ratio to (1) "
+        "| client CPU µs/request | CPU ratio (1)/this |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, runs in results.items():
+        rps, cpu_us = median(name, "rps"), median(name, "cpu_us")
+        rounds = ", ".join(f"{r.rps:,.0f}" for r in runs)
+        print(
+            f"| {name} | {runs[0].tokens} | {rps:,.0f} | {rounds} | {rps / base_rps:.2f} "
+            f"| {cpu_us:,.0f} | {base_cpu / cpu_us:.2f} |"
+        )
 
 
 if __name__ == "__main__":
