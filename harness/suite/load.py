@@ -29,6 +29,7 @@ from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.expand import Case, derive_case_id, matrix_points
 from harness.suite.locate import describe_path, locations_from_validation_error
 from harness.suite.model import (
+    EMULATOR_STAND_INS,
     MISSING_PROMPT,
     AdapterSpec,
     CaseSpec,
@@ -45,13 +46,6 @@ from harness.suite.yaml import YamlDocument, load_yaml
 __all__ = ["AdapterConfig", "Case", "Suite", "load_suite"]
 
 _ENVELOPE_KEYS = ("type", "served_by", "role", "concurrency", "rpm")
-_EMULATOR_STAND_INS = {
-    "host": "http://emulator/api",
-    "access_token": "emulator",
-    "workspace_id": "emulator",
-    "api_base": "http://emulator/v1",
-    "api_key": "emulator",
-}
 _GATE_METRICS = (
     "pass_rate",
     "error_rate",
@@ -219,7 +213,7 @@ class _Loader:
         if raw.get("served_by") == "emulator":
             # the emulator fills these in at run time; stand-ins let the rest be checked now
             fields = kind.options.model_fields
-            for key, stand_in in _EMULATOR_STAND_INS.items():
+            for key, stand_in in EMULATOR_STAND_INS.items():
                 if key in fields:
                     to_check.setdefault(key, stand_in)
         try:

@@ -27,6 +27,14 @@ __all__ = [
 ]
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+# What `served_by: emulator` fills in at run time (stand-ins let the rest be checked at load).
+EMULATOR_STAND_INS = {
+    "host": "http://emulator/api",
+    "access_token": "emulator",
+    "workspace_id": "emulator",
+    "api_base": "http://emulator/v1",
+    "api_key": "emulator",
+}
 MISSING_PROMPT = "missing required key 'prompt' (or 'messages' for a chat)"
 BOTH_PROMPTS = "give either 'prompt' or 'messages', not both"
 

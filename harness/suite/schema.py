@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from harness.adapters.base import adapters
 from harness.metrics import metrics
-from harness.suite.model import SuiteFileSpec
+from harness.suite.model import EMULATOR_STAND_INS, SuiteFileSpec
 
 __all__ = ["suite_schema", "suite_schema_json"]
 
@@ -57,7 +57,11 @@ def _adapter_branch(name: str, defs: dict[str, Any]) -> dict[str, Any]:
         "title": name,
         "type": "object",
         "properties": properties,
-        "required": ["type", *options.get("required", [])],
+        # settings `served_by: emulator` fills in are never required of the writer
+        "required": [
+            "type",
+            *(k for k in options.get("required", []) if k not in EMULATOR_STAND_INS),
+        ],
         "additionalProperties": False,
     }
 
