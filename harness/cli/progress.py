@@ -10,17 +10,28 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.text import Text
 
 from harness.records import CaseRecord
 
 __all__ = ["LINE_INTERVAL_S", "RunProgress"]
 
 LINE_INTERVAL_S = 5.0
+
+
+class _RateColumn(ProgressColumn):
+    """Completed requests per second for this adapter."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("-" if speed is None else f"{speed:,.1f} req/s")
 
 
 class RunProgress:
@@ -43,6 +54,7 @@ class RunProgress:
                 TextColumn("[bold]{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                _RateColumn(),
                 TextColumn("pass {task.fields[pass_rate]}  errors {task.fields[errors]}"),
                 TimeElapsedColumn(),
                 TimeRemainingColumn(),
