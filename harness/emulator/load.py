@@ -12,7 +12,12 @@ from harness.errors import SuiteError
 from harness.suite.locate import describe_path, locations_from_validation_error
 from harness.suite.yaml import YamlDocument, load_yaml, parse_yaml
 
-__all__ = ["DEFAULT_CONFIG_NAME", "load_default_config", "load_emulator_config"]
+__all__ = [
+    "DEFAULT_CONFIG_NAME",
+    "load_default_config",
+    "load_emulator_config",
+    "validate_config_data",
+]
 
 DEFAULT_CONFIG_NAME = "default.yaml"
 
@@ -20,15 +25,27 @@ DEFAULT_CONFIG_NAME = "default.yaml"
 def _validate(doc: YamlDocument) -> EmulatorConfig:
     if not isinstance(doc.data, dict):
         raise SuiteError([doc.location((), "expected a mapping at the top level")])
+    return validate_config_data(doc, doc.data)
+
+
+def validate_config_data(
+    doc: YamlDocument, data: object, base: tuple[str | int, ...] = ()
+) -> EmulatorConfig:
+    """Validate ``data`` found at ``base`` in ``doc`` (a file, or a suite's inline section)."""
     try:
         # Cross-model checks are deferred so each can point at its own line below.
-        config = EmulatorConfig.model_validate(doc.data, context={DEFER_CROSS_CHECKS: True})
+        config = EmulatorConfig.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as exc:
-        raise SuiteError(locations_from_validation_error(exc, doc, EmulatorConfig)) from None
+        raise SuiteError(
+            locations_from_validation_error(exc, doc, EmulatorConfig, base)
+        ) from None
     problems = config_problems(config)
     if problems:
         raise SuiteError(
-            [doc.location(path, f"{describe_path(path)}: {message}") for path, message in problems]
+            [
+                doc.location((*base, *path), f"{describe_path((*base, *path))}: {message}")
+                for path, message in problems
+            ]
         )
     return config
 

@@ -202,16 +202,11 @@ class EmulatorHandle:
         self.workspace_id: str | None = None
 
     def __enter__(self) -> EmulatorHandle:
-        if self.suite.emulator_config is None:
+        if self.suite.emulator is None:
             return self
-        from harness.emulator import (
-            DEFAULT_ACCESS_TOKEN,
-            DEFAULT_WORKSPACE_ID,
-            EmulatorServer,
-            load_emulator_config,
-        )
+        from harness.emulator import DEFAULT_ACCESS_TOKEN, DEFAULT_WORKSPACE_ID, EmulatorServer
 
-        config = load_emulator_config(self.suite.emulator_config)
+        config = self.suite.emulator
         self.server = EmulatorServer(config)
         self.base_url = self.server.start()
         self.access_token = config.access_token or DEFAULT_ACCESS_TOKEN
@@ -598,7 +593,10 @@ def run_suite(
             started_at=datetime.now(timezone.utc).isoformat(),
             versions=_versions(),
             machine=_machine(),
-            emulator={"config": str(suite.emulator_config), "base_url": emu.base_url}
+            emulator={
+                "config": str(suite.emulator_config or "inline or built-in models"),
+                "base_url": emu.base_url,
+            }
             if emu.base_url
             else None,
             execution=settings.manifest(),

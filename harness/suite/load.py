@@ -34,6 +34,7 @@ from harness.suite.model import (
     AdapterSpec,
     CaseSpec,
     DefaultsSpec,
+    EmulatorRef,
     GateSpec,
     MatrixSpec,
     PassRule,
@@ -96,12 +97,13 @@ class Suite:
     cases: tuple[Case, ...]
     concurrency: int
     request_timeout_s: float
-    emulator_config: Path | None = None
+    emulator_config: Path | None = None  # the emulator's model file, when it has one
     gates: tuple[GateSpec, ...] = ()
     files: tuple[Path, ...] = ()
     retries: RetryPolicy = field(default_factory=RetryPolicy)
     warmup: int = 0
     order_seed: int = 0
+    emulator: Any = None  # the EmulatorConfig to start for `served_by: emulator` adapters
 
     @property
     def candidates(self) -> tuple[AdapterConfig, ...]:
@@ -345,7 +347,7 @@ def _pass_rule(value: PassRule | str | None) -> PassRule | None:
 class _Merged:
     name: str | None = None
     description: str = ""
-    emulator: tuple[YamlDocument, Path, str] | None = None
+    emulator: tuple[YamlDocument, Path, EmulatorRef | str] | None = None
     concurrency: int = 8
     request_timeout_s: float = 120.0
     retries: RetryPolicy = field(default_factory=RetryPolicy)
@@ -428,7 +430,7 @@ def load_suite(path: str | Path) -> Suite:
         if spec.description is not None:
             merged.description = spec.description
         if spec.emulator is not None:
-            merged.emulator = (doc, unit.path, spec.emulator.config)
+            merged.emulator = (doc, unit.path, spec.emulator)
         if spec.concurrency is not None:
             merged.concurrency = spec.concurrency
         if spec.request_timeout_s is not None:
@@ -465,8 +467,7 @@ def load_suite(path: str | Path) -> Suite:
                 root_doc, (), "missing required key 'adapters': a suite needs at least one adapter"
             )
 
-    emulator_config = _check_emulator(loader, merged)
-    _check_served_by(loader, merged)
+    emulator, emulator_config = _check_emulator(loader, merged)
     cases = _expand_cases(loader, merged)
     if root.spec is not None and not cases and not loader.errors:
         loader.at(root_doc, (), "the suite has no cases: add 'cases' or 'datasets'")
@@ -488,6 +489,7 @@ def load_suite(path: str | Path) -> Suite:
         concurrency=merged.concurrency,
         request_timeout_s=merged.request_timeout_s,
         emulator_config=emulator_config,
+        emulator=emulator,
         gates=gates,
         files=tuple(loader.files),
         retries=merged.retries,
@@ -496,34 +498,43 @@ def load_suite(path: str | Path) -> Suite:
     )
 
 
-def _check_emulator(loader: _Loader, merged: _Merged) -> Path | None:
-    if merged.emulator is None:
-        return None
-    doc, file, rel = merged.emulator
-    config = (file.parent / rel).resolve()
-    if not config.is_file():
-        loader.at(doc, ("emulator", "config"), f"emulator.config: file not found: {rel}")
-        return None
-    from harness.emulator import load_emulator_config
+def _check_emulator(loader: _Loader, merged: _Merged) -> tuple[Any, Path | None]:
+    """The emulator config the run will start (validated now), and its file if it has one.
 
+    ``served_by: emulator`` with no ``emulator:`` section means the built-in models.
+    """
+    from harness.emulator.load import (
+        load_default_config,
+        load_emulator_config,
+        validate_config_data,
+    )
+
+    if merged.emulator is None:
+        if any(a.served_by == "emulator" for a in merged.adapters.values()):
+            return load_default_config(), None
+        return None, None
+    doc, file, ref = merged.emulator
+    rel = ref if isinstance(ref, str) else ref.config
+    if rel is not None:
+        where: Path_ = ("emulator",) if isinstance(ref, str) else ("emulator", "config")
+        path = (file.parent / rel).resolve()
+        if not path.is_file():
+            loader.at(doc, where, f"{describe_path(where)}: file not found: {rel}")
+            return None, None
+        try:
+            return load_emulator_config(path), path
+        except SuiteError as exc:
+            loader.errors.extend(exc.locations)
+            return None, None
+    assert not isinstance(ref, str)
+    if ref.models is None:
+        return load_default_config(), None
+    inline = ref.model_dump(exclude={"config"}, exclude_none=True)
     try:
-        load_emulator_config(config)
+        return validate_config_data(doc, inline, ("emulator",)), None
     except SuiteError as exc:
         loader.errors.extend(exc.locations)
-    return config
-
-
-def _check_served_by(loader: _Loader, merged: _Merged) -> None:
-    if merged.emulator is not None:
-        return
-    for name, adapter in merged.adapters.items():
-        if adapter.served_by == "emulator":
-            loader.at(
-                merged.adapter_docs[name],
-                ("adapters", name, "served_by"),
-                f"adapters.{name}.served_by: 'emulator' needs a top-level "
-                "'emulator: {config: FILE}' section",
-            )
+        return None, None
 
 
 def _render_at(

@@ -44,9 +44,33 @@ class _Strict(BaseModel):
 
 
 class EmulatorRef(_Strict):
-    """Run the embedded Gradient API emulator for this suite's ``served_by: emulator`` adapters."""
+    """The embedded emulator for this suite's ``served_by: emulator`` adapters.
 
-    config: str = Field(description="Emulator model file (YAML), relative to the suite file")
+    Either a model file (``config``), or the models inline (``models``, with optional ``seed``,
+    ``access_token``, ``workspace_id``: the emulator config format); neither means the
+    emulator's built-in models. A bare string is a ``config`` path.
+    """
+
+    config: str | None = Field(
+        default=None, description="Emulator model file (YAML), relative to the suite file"
+    )
+    seed: int | None = Field(default=None, description="Inline models: the random seed")
+    access_token: str | None = Field(default=None, description="Inline: the accepted token")
+    workspace_id: str | None = Field(default=None, description="Inline: the accepted workspace")
+    models: list[dict[str, Any]] | None = Field(
+        default=None, description="Simulated models inline (the emulator config's `models`)"
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> EmulatorRef:
+        if self.config is not None and (
+            self.models is not None
+            or self.seed is not None
+            or self.access_token is not None
+            or self.workspace_id is not None
+        ):
+            raise ValueError("give either 'config' (a file) or the models inline, not both")
+        return self
 
 
 RetryableError = Literal["rate_limited", "server_error", "timeout", "connection"]
@@ -243,7 +267,10 @@ class SuiteFileSpec(_Strict):
         default_factory=list,
         description="Other suite files (relative paths), merged before this one",
     )
-    emulator: EmulatorRef | None = None
+    emulator: EmulatorRef | str | None = Field(
+        default=None,
+        description="The embedded emulator: a model file, {config: FILE}, or models inline",
+    )
     concurrency: int | None = Field(
         default=None, ge=1, le=1024, description="Requests in flight at once (default 8)"
     )

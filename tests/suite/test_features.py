@@ -325,3 +325,59 @@ def test_valid_gates_load(write_suite: Write) -> None:
 def test_missing_name_and_cases(write_suite: Write) -> None:
     message = _errors(write_suite("adapters:\n" + ADAPTER))
     assert "missing required key 'name'" in message
+
+
+# -- the embedded emulator ------------------------------------------------------------------------
+
+
+def test_served_by_emulator_without_a_section_uses_the_built_in_models(write_suite: Write) -> None:
+    suite = load_suite(
+        write_suite(
+            "name: e\nadapters:\n  base: {type: gradient-base, served_by: emulator, "
+            "base_model_slug: llama2-7b-chat}\ncases: [{prompt: p}]\n"
+        )
+    )
+    assert suite.emulator is not None and suite.emulator_config is None
+    assert "llama2-7b-chat" in {m.slug for m in suite.emulator.models}
+
+
+def test_emulator_models_inline_and_as_a_bare_path(write_suite: Write) -> None:
+    inline = load_suite(
+        write_suite(
+            "name: e\nemulator:\n  seed: 3\n  models:\n    - {name: tiny, slug: tiny}\n"
+            "adapters:\n  t: {type: gradient-base, served_by: emulator, base_model_slug: tiny}\n"
+            "cases: [{prompt: p}]\n"
+        )
+    )
+    assert inline.emulator.seed == 3 and inline.emulator.models[0].slug == "tiny"
+    write_suite("models:\n  - {name: tiny, slug: tiny}\n", "m.yaml")
+    bare = load_suite(
+        write_suite(
+            "name: e\nemulator: m.yaml\nadapters:\n"
+            "  t: {type: gradient-base, served_by: emulator, base_model_slug: tiny}\n"
+            "cases: [{prompt: p}]\n",
+            "bare.yaml",
+        )
+    )
+    assert bare.emulator_config is not None and bare.emulator_config.name == "m.yaml"
+
+
+def test_inline_emulator_errors_point_into_the_suite(write_suite: Write) -> None:
+    message = _errors(
+        write_suite(
+            "name: e\nemulator:\n  models:\n"
+            "    - {name: tiny, slug: tiny, latency: {delay_ms: -1}}\n"
+            "adapters:\n  t: {type: gradient-base, served_by: emulator, base_model_slug: tiny}\n"
+            "cases: [{prompt: p}]\n"
+        )
+    )
+    assert "suite.yaml:4:" in message and "emulator.models[0].latency.delay_ms" in message
+    both = _errors(
+        write_suite(
+            "name: e\nemulator: {config: m.yaml, seed: 1}\nadapters:\n"
+            + ADAPTER
+            + "cases: [{prompt: p}]\n",
+            "both.yaml",
+        )
+    )
+    assert "give either 'config' (a file) or the models inline, not both" in both

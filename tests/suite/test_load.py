@@ -130,11 +130,6 @@ BAD = [
         id="missing-emulator-file",
     ),
     pytest.param(
-        GOOD.replace("    max_tokens: 64", "    served_by: emulator"),
-        ["'emulator' needs a top-level 'emulator: {config: FILE}' section"],
-        id="served-by-without-emulator",
-    ),
-    pytest.param(
         GOOD.replace('- equals: "4"', "- json_schema: {schema: {type: objekt}}"),
         ["suite.yaml:19:", "cases[0].expect[0].json_schema"],
         id="bad-json-schema",
