@@ -84,7 +84,8 @@ def bench(
     from harness.errors import HarnessError
     from harness.report.bench_chart import write_bench_chart
     from harness.runner.bench import bench_adapter
-    from harness.runner.run import EmulatorHandle, build_llm, new_run_id
+    from harness.runner.run import new_run_id
+    from harness.runner.setup import EmulatorHandle, build_llm
     from harness.suite.load import load_suite
 
     suite = load_suite(suite_path)

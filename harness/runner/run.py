@@ -10,22 +10,26 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
-import os
-import platform
 import random
 import secrets as _secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.adapters.base import is_secret_option, redact_options
+from harness.adapters.base import redact_options
 from harness.metrics import Observation
 from harness.records import AdapterInfo, CaseRecord, RunManifest
+from harness.runner.durable import (
+    Extras,
+    cache_key_for,
+    record_cassette,
+    replay_context,
+    resume_run,
+)
 from harness.runner.execute import Sent, build_record, is_sync_only, send
 from harness.runner.scheduler import (
     Lane,
@@ -35,12 +39,12 @@ from harness.runner.scheduler import (
     error_kind,
     plan_requests,
 )
+from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
 from harness.store import RecordWriter, write_manifest
-from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.load import AdapterConfig, Case, Suite
 from harness.suite.model import RetryPolicy
 
-__all__ = ["EmulatorHandle", "RunOptions", "RunOutcome", "build_llm", "new_run_id", "run_suite"]
+__all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_suite"]
 
 OnRecord = Callable[[CaseRecord], None]
 
@@ -95,47 +99,6 @@ def new_run_id(suite_name: str) -> str:
     return f"{stamp}-{slug}-{_secrets.token_hex(2)}"
 
 
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "harness": __version__}
-    for dist in ("gradientai", "llama-index-core", "pydantic", "aiohttp"):
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            out[dist] = metadata.version(dist)
-    return out
-
-
-def _machine() -> dict[str, Any]:
-    return {
-        "node": platform.node(),
-        "system": platform.system(),
-        "release": platform.release(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python_implementation": platform.python_implementation(),
-    }
-
-
-def _replay_context(case_id: str, repeat: int) -> Any:
-    from harness.cassette import replay_context
-
-    return replay_context(case_id, repeat)
-
-
-def _record_cassette(extras: _Extras, record: CaseRecord, case: Case, result: Any) -> None:
-    from harness.cassette import CassetteEntry
-
-    raw = result.raw if isinstance(result, Sent) else None
-    usage = raw.get("usage") if isinstance(raw, dict) else None
-    extras.cassette.write(
-        CassetteEntry.from_record(
-            record,
-            case,
-            chunks=list(result.chunks) if isinstance(result, Sent) and result.chunks else None,
-            usage=usage if isinstance(usage, dict) else None,
-            retry_after_s=getattr(result, "retry_after_s", None),
-        )
-    )
-
-
 def _warm_up_metrics(suite: Suite) -> None:
     """Evaluate each metric in use once on an empty output, off the clock (lazy imports).
 
@@ -180,66 +143,6 @@ class _Judges:
                 future.exception()  # retrieved here; the caller re-raises below
                 raise
         return await asyncio.shield(future)
-
-
-def _secret_values(options: dict[str, Any]) -> list[str]:
-    return [str(v) for k, v in options.items() if v and is_secret_option(k)]
-
-
-def _env_values(adapter: AdapterConfig) -> list[str]:
-    """Values read from ${ENV} references: treated as secrets in every message."""
-    return [str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)]
-
-
-class EmulatorHandle:
-    """Starts the suite's embedded emulator (if any) and fills in served adapters' settings."""
-
-    def __init__(self, suite: Suite) -> None:
-        self.suite = suite
-        self.server: Any = None
-        self.base_url: str | None = None
-        self.access_token: str | None = None
-        self.workspace_id: str | None = None
-
-    def __enter__(self) -> EmulatorHandle:
-        if self.suite.emulator is None:
-            return self
-        from harness.emulator import DEFAULT_ACCESS_TOKEN, DEFAULT_WORKSPACE_ID, EmulatorServer
-
-        config = self.suite.emulator
-        self.server = EmulatorServer(config)
-        self.base_url = self.server.start()
-        self.access_token = config.access_token or DEFAULT_ACCESS_TOKEN
-        self.workspace_id = config.workspace_id or DEFAULT_WORKSPACE_ID
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.server is not None:
-            self.server.stop()
-
-    def options_for(self, adapter: AdapterConfig, *, resolve: bool) -> dict[str, Any]:
-        """The adapter's options as written (``resolve=False``, for run.json) or as used.
-
-        ``served_by: emulator`` fills in what the adapter's options call for: Gradient's
-        ``host`` / ``access_token`` / ``workspace_id``, or an OpenAI client's ``api_base`` /
-        ``api_key``.
-        """
-        options = adapter.resolved_options() if resolve else dict(adapter.raw_options)
-        if adapter.served_by == "emulator" and self.server is not None:
-            fields = adapter.type.options.model_fields
-            if "host" in fields:
-                options.setdefault("host", self.base_url)
-                options.setdefault("access_token", self.access_token)
-                options.setdefault("workspace_id", self.workspace_id)
-            if "api_base" in fields:
-                options.setdefault("api_base", self.server.openai_base_url)
-                options.setdefault("api_key", self.access_token)
-        return options
-
-
-def build_llm(adapter: AdapterConfig, options: dict[str, Any]) -> Any:
-    """The adapter's llama-index LLM, from its (resolved) options."""
-    return adapter.type.build(adapter.type.options.model_validate(options))
 
 
 async def _close(llm: Any) -> None:
@@ -325,27 +228,6 @@ async def _warm_up(
                 await send(llms[adapter.name], case, settings.timeout_s, pools.get(adapter.name))
 
 
-@dataclass
-class _Extras:
-    """Optional durability pieces of a run: resume skips, cache, cassette."""
-
-    done: set[tuple[str, str, int]] = field(default_factory=set)
-    cache: Any = None  # ResponseCache
-    identities: dict[str, Any] = field(default_factory=dict)  # adapter -> AdapterIdentity
-    cassette: Any = None  # CassetteWriter
-
-
-def _cache_key(extras: _Extras, adapter: str, case: Case) -> str:
-    from harness.runner.cache import cache_key
-
-    return cache_key(
-        extras.identities[adapter],
-        prompt=case.prompt if case.messages is None else None,
-        messages=case.messages,
-        generation=case.generation,
-    )
-
-
 def _lane(name: str, settings: _Settings) -> Lane:
     limit = settings.adapter_concurrency[name]
     rpm = settings.rpm[name]
@@ -366,7 +248,7 @@ async def _drive(
     writer: RecordWriter,
     on_record: OnRecord | None,
     outcome: RunOutcome,
-    extras: _Extras,
+    extras: Extras,
 ) -> dict[str, Any]:
     _warm_up_metrics(suite)
     broken = await _prepare(llms, settings.timeout_s)
@@ -396,7 +278,7 @@ async def _drive(
     async def one(case: Any, adapter: AdapterConfig, repeat: int, seq: int) -> CaseRecord:
         llm = llms[adapter.name]
         started_at = datetime.now(timezone.utc).isoformat()
-        key = _cache_key(extras, adapter.name, case) if extras.cache is not None else None
+        key = cache_key_for(extras, adapter.name, case) if extras.cache is not None else None
         if key is not None:
             hit = extras.cache.get(key)
             if hit is not None:
@@ -438,7 +320,7 @@ async def _drive(
                 started_at = datetime.now(timezone.utc).isoformat()
                 begin = time.perf_counter_ns()
                 try:
-                    with _replay_context(case.id, repeat):
+                    with replay_context(case.id, repeat):
                         result = await send(llm, case, settings.timeout_s, pools.get(adapter.name))
                 except asyncio.CancelledError:
                     raise
@@ -481,7 +363,7 @@ async def _drive(
                 adapter_type=adapter.type.name,
             )
         if extras.cassette is not None:
-            _record_cassette(extras, record, case, result)
+            record_cassette(extras, record, case, result)
         return record
 
     async def worker() -> None:
@@ -510,38 +392,6 @@ async def _drive(
     }
 
 
-def _resume(run_dir: Path, fresh: RunManifest) -> tuple[RunManifest, set[tuple[str, str, int]]]:
-    """The manifest of the run being resumed, and the requests it already recorded.
-
-    A torn last line (a write cut short by a kill) is repaired first. The suite must be the
-    one the run started with: resuming a changed suite would mix two experiments.
-    """
-    from harness.errors import HarnessError
-    from harness.store import completed_keys, read_manifest, repair_results
-
-    if not (run_dir / "run.json").is_file():
-        raise HarnessError(f"cannot resume: {run_dir} is not a run folder (no run.json)")
-    old = read_manifest(run_dir)
-    if old.suite_sha256 != fresh.suite_sha256:
-        raise HarnessError(
-            f"cannot resume {old.run_id}: the suite changed since the run started "
-            f"(sha256 {old.suite_sha256[:12]}… then, {fresh.suite_sha256[:12]}… now)"
-        )
-    if old.shard != fresh.shard:
-        raise HarnessError(
-            f"cannot resume {old.run_id}: it ran shard {old.shard}, this is shard {fresh.shard}"
-        )
-    repair_results(run_dir)
-    done = completed_keys(run_dir)
-    merged = fresh.model_copy(
-        update={
-            "started_at": old.started_at,
-            "resumed_at": [*old.resumed_at, datetime.now(timezone.utc).isoformat()],
-        }
-    )
-    return merged, done
-
-
 def run_suite(
     suite: Suite, options: RunOptions | None = None, on_record: OnRecord | None = None
 ) -> RunOutcome:
@@ -557,11 +407,7 @@ def run_suite(
 
     with EmulatorHandle(suite) as emu:
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
-        secrets = tuple(
-            {s for opts in resolved.values() for s in _secret_values(opts)}
-            | {s for a in suite.adapters for s in _env_values(a)}
-            | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")}
-        )
+        secrets = run_secrets(suite, resolved)
         llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
         cases = suite.cases
         shard_label = None
@@ -591,8 +437,8 @@ def run_suite(
             ],
             case_count=len(cases),
             started_at=datetime.now(timezone.utc).isoformat(),
-            versions=_versions(),
-            machine=_machine(),
+            versions=versions(),
+            machine=machine_info(),
             emulator={
                 "config": str(suite.emulator_config or "inline or built-in models"),
                 "base_url": emu.base_url,
@@ -602,9 +448,9 @@ def run_suite(
             execution=settings.manifest(),
             shard=shard_label,
         )
-        extras = _Extras()
+        extras = Extras()
         if options.resume:
-            manifest, extras.done = _resume(run_dir, manifest)
+            manifest, extras.done = resume_run(run_dir, manifest)
         write_manifest(run_dir, manifest)
         outcome = RunOutcome(run_dir=run_dir, manifest=manifest)
         status = "interrupted"

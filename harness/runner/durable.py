@@ -1,0 +1,89 @@
+"""The durable side of a run: resuming a folder, the response cache, recording cassettes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from harness.records import CaseRecord, RunManifest
+from harness.runner.execute import Sent
+from harness.suite.load import Case
+
+__all__ = ["Extras", "cache_key_for", "record_cassette", "replay_context", "resume_run"]
+
+
+@dataclass
+class Extras:
+    """Optional durability pieces of a run: resume skips, cache, cassette."""
+
+    done: set[tuple[str, str, int]] = field(default_factory=set)
+    cache: Any = None  # ResponseCache
+    identities: dict[str, Any] = field(default_factory=dict)  # adapter -> AdapterIdentity
+    cassette: Any = None  # CassetteWriter
+
+
+def cache_key_for(extras: Extras, adapter: str, case: Case) -> str:
+    from harness.runner.cache import cache_key
+
+    return cache_key(
+        extras.identities[adapter],
+        prompt=case.prompt if case.messages is None else None,
+        messages=case.messages,
+        generation=case.generation,
+    )
+
+
+def replay_context(case_id: str, repeat: int) -> Any:
+    from harness.cassette import replay_context
+
+    return replay_context(case_id, repeat)
+
+
+def record_cassette(extras: Extras, record: CaseRecord, case: Case, result: Any) -> None:
+    from harness.cassette import CassetteEntry
+
+    raw = result.raw if isinstance(result, Sent) else None
+    usage = raw.get("usage") if isinstance(raw, dict) else None
+    extras.cassette.write(
+        CassetteEntry.from_record(
+            record,
+            case,
+            chunks=list(result.chunks) if isinstance(result, Sent) and result.chunks else None,
+            usage=usage if isinstance(usage, dict) else None,
+            retry_after_s=getattr(result, "retry_after_s", None),
+        )
+    )
+
+
+def resume_run(run_dir: Path, fresh: RunManifest) -> tuple[RunManifest, set[tuple[str, str, int]]]:
+    """The manifest of the run being resumed, and the requests it already recorded.
+
+    A torn last line (a write cut short by a kill) is repaired first. The suite must be the
+    one the run started with: resuming a changed suite would mix two experiments.
+    """
+    from harness.errors import HarnessError
+    from harness.store import completed_keys, read_manifest, repair_results
+
+    if not (run_dir / "run.json").is_file():
+        raise HarnessError(f"cannot resume: {run_dir} is not a run folder (no run.json)")
+    old = read_manifest(run_dir)
+    if old.suite_sha256 != fresh.suite_sha256:
+        raise HarnessError(
+            f"cannot resume {old.run_id}: the suite changed since the run started "
+            f"(sha256 {old.suite_sha256[:12]}… then, {fresh.suite_sha256[:12]}… now)"
+        )
+    if old.shard != fresh.shard:
+        raise HarnessError(
+            f"cannot resume {old.run_id}: it ran shard {old.shard}, this is shard {fresh.shard}"
+        )
+    repair_results(run_dir)
+    done = completed_keys(run_dir)
+    merged = fresh.model_copy(
+        update={
+            "started_at": old.started_at,
+            "resumed_at": [*old.resumed_at, datetime.now(timezone.utc).isoformat()],
+        }
+    )
+    return merged, done
