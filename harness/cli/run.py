@@ -136,7 +136,12 @@ def run(
             f"({', '.join(adapters)})",
             highlight=False,
         )
-    per_adapter = sum(repeat or c.repeat for c in suite.cases)
+    cases = suite.cases
+    if shard_spec is not None:
+        from harness.runner.shard import select_shard
+
+        cases = select_shard(suite.cases, *shard_spec)
+    per_adapter = sum(repeat or c.repeat for c in cases)
     with RunProgress(adapters, per_adapter, quiet=quiet, console=console) as progress:
         outcome = run_suite(suite, options, on_record=progress.update)
 
