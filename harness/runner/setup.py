@@ -96,10 +96,14 @@ def build_llm(adapter: AdapterConfig, options: dict[str, Any]) -> Any:
     return adapter.type.build(adapter.type.options.model_validate(options))
 
 
+# Variables the adapters read credentials from when a suite does not give them.
+_SECRET_ENV = ("GRADIENT_ACCESS_TOKEN", "OPENAI_API_KEY")
+
+
 def run_secrets(suite: Suite, resolved: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """Every value to scrub from messages: secret options, ${ENV} values, the SDK's token."""
+    """Every value to scrub from messages: secret options, ${ENV} values, credential vars."""
     return tuple(
         {s for opts in resolved.values() for s in _secret_values(opts)}
         | {s for a in suite.adapters for s in _env_values(a)}
-        | {os.environ.get("GRADIENT_ACCESS_TOKEN", "")}
+        | {os.environ.get(name, "") for name in _SECRET_ENV}
     )
