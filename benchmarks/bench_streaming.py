@@ -147,7 +147,7 @@ async def openai_sdk(api_base: str) -> tuple[Send, Callable[[], Awaitable[None]]
 
 
 async def openai_like(api_base: str) -> tuple[Send, Callable[[], Awaitable[None]]]:
-    from harness.adapters.openai_compatible import OPENAI_LIKE
+    from harness.adapters.openai_like import OPENAI_LIKE
 
     options = {"model": MODEL, "api_base": api_base, "api_key": "bench"}
     llm = OPENAI_LIKE.build(OPENAI_LIKE.options.model_validate(options))

@@ -55,7 +55,7 @@ adapters.add("gradient-base", "harness.adapters.builtin:GRADIENT_BASE")
 adapters.add("llama-index", "harness.adapters.builtin:LLAMA_INDEX")
 adapters.add("replay", "harness.adapters.replay:REPLAY")
 adapters.add("openai-compatible", "harness.adapters.openai_compatible:OPENAI_COMPATIBLE")
-adapters.add("openai-like", "harness.adapters.openai_compatible:OPENAI_LIKE")
+adapters.add("openai-like", "harness.adapters.openai_like:OPENAI_LIKE")
 
 
 def redact_options(options: dict[str, Any]) -> dict[str, Any]:

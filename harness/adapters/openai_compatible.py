@@ -1,19 +1,15 @@
-"""OpenAI-compatible servers as llama-index LLMs: our lean SSE client, and llama-index's OpenAILike.
+"""OpenAI-compatible servers as llama-index LLMs, through our lean SSE client.
 
-- ``OpenAICompatibleLLM`` (adapter type ``openai-compatible``) streams ``/completions`` or
-  ``/chat/completions`` over aiohttp (one pool per event loop), parses the event stream by hand
-  and yields each token as it arrives. It is the fast path the harness measures with.
-- ``OpenAILikeLLM`` (``openai-like``) is llama-index's own ``OpenAILike`` over the ``openai``
-  SDK, for fidelity with what users run; it adds harness errors, a masked key and ``aclose()``,
-  and is imported only when used (the SDK costs ~0.7 s to import).
-
-Both take the same options; both raise ``harness.errors`` types whose messages never hold the key.
+``OpenAICompatibleLLM`` (adapter type ``openai-compatible``) streams ``/completions`` or
+``/chat/completions`` over aiohttp (one pool per event loop), parses the event stream by hand
+and yields each token as it arrives. It is the fast path the harness measures with.
+``openai-like`` (``openai_like.py``) takes the same options; both raise ``harness.errors`` types
+whose messages never hold the key.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import os
 import threading
@@ -28,7 +24,6 @@ from collections.abc import (
     Sequence,
 )
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, ClassVar, TypeVar
 
 import aiohttp
@@ -53,22 +48,14 @@ from pydantic import BaseModel, Field, PrivateAttr, SecretStr
 
 from harness.adapters.base import AdapterType
 from harness.adapters.builtin import options_model_for
-from harness.adapters.http import (
-    MASK,
-    AsyncHttpClient,
-    describe_error_body,
-    parse_retry_after,
-    redact,
-)
+from harness.adapters.http import MASK, AsyncHttpClient
+from harness.adapters.openai_errors import ENV_API_KEY, error_for_status
 from harness.adapters.sse import SSEDecoder
 from harness.errors import (
     AdapterError,
-    AuthenticationError,
     ConfigurationError,
     ConnectionFailedError,
-    InvalidRequestError,
     ModelNotFoundError,
-    RateLimitedError,
     RequestTimeoutError,
     ServerError,
 )
@@ -81,15 +68,12 @@ __all__ = [
     "ENV_API_KEY",
     "GENERATION_OPTIONS",
     "OPENAI_COMPATIBLE",
-    "OPENAI_LIKE",
     "PLACEHOLDER_API_KEY",
     "OpenAICompatibleLLM",
     "OpenAICompatibleOptions",
-    "OpenAILikeLLM",  # noqa: F822  (defined on first access by __getattr__)
     "resolve_api_key",
 ]
 
-ENV_API_KEY = "OPENAI_API_KEY"
 #: Sent when neither ``api_key`` nor OPENAI_API_KEY is set: local servers (vLLM, llama.cpp,
 #: Ollama…) accept any key, and the OpenAI SDK refuses to send none.
 PLACEHOLDER_API_KEY = "EMPTY"
@@ -115,69 +99,6 @@ def resolve_api_key(api_key: SecretStr | str | None) -> tuple[str, str]:
     if env:
         return env, ENV_API_KEY
     return PLACEHOLDER_API_KEY, "placeholder"
-
-
-# -- error mapping, shared by both adapters ------------------------------------------------------
-
-
-def describe_openai_error(body: str | bytes | None) -> str:
-    """``type: message`` from an OpenAI-shaped error body ``{"error": {...}}``, else its text."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        payload = None
-    error = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        kind = error.get("code") or error.get("type")
-        return describe_error_body(json.dumps({"type": kind, "message": error["message"]}))
-    if isinstance(error, str) and error:
-        return describe_error_body(json.dumps({"message": error}))
-    return describe_error_body(text)  # FastAPI's {"detail": …}, Gradient-style, or plain text
-
-
-def error_for_status(
-    status: int,
-    body: str | bytes | None,
-    *,
-    retry_after: str | None,
-    what: str,
-    key: str,
-    key_source: str,
-) -> AdapterError:
-    """The AdapterError for a non-2xx answer from an OpenAI-compatible server.
-
-    401/403 → AuthenticationError, 404 → ModelNotFoundError, 400/422 → InvalidRequestError,
-    408 → RequestTimeoutError, 429 → RateLimitedError (``retry_after_s`` from Retry-After),
-    5xx → ServerError, anything else → AdapterError. The key is masked out of the message.
-    """
-    detail = describe_openai_error(body)
-    message = f"{what} failed: HTTP {status}" + (f" ({detail})" if detail else "")
-    retry_after_s = parse_retry_after(retry_after) if status == 429 else None
-    if retry_after_s is not None:
-        message += f"; retry after {retry_after_s:g}s"
-    if status == 401:
-        message += (
-            f"; no api_key was given and {ENV_API_KEY} is not set"
-            if key_source == "placeholder"
-            else f"; check the key (from {key_source})"
-        )
-    elif status == 404:
-        message += "; check the model name, and that api_base is the API's base URL (…/v1)"
-    message = redact(message, [key] if key_source != "placeholder" else [])
-    if status in (401, 403):
-        return AuthenticationError(message, status=status)
-    if status == 404:
-        return ModelNotFoundError(message, status=status)
-    if status in (400, 422):
-        return InvalidRequestError(message, status=status)
-    if status == 408:
-        return RequestTimeoutError(message, status=status)
-    if status == 429:
-        return RateLimitedError(message, status=status, retry_after_s=retry_after_s)
-    if 500 <= status <= 599:
-        return ServerError(message, status=status)
-    return AdapterError(message, status=status)
 
 
 # -- the lean client -----------------------------------------------------------------------------
@@ -687,200 +608,3 @@ OPENAI_COMPATIBLE = AdapterType(
     description="A model behind an OpenAI-compatible API, streamed by the harness's own client",
     model_option="model",
 )
-
-
-# -- llama-index's OpenAILike ------------------------------------------------------------------
-
-
-class _OpenAIErrors:
-    """Maps what the openai SDK (and httpx under it) raises to harness errors, in a ``with``."""
-
-    def __init__(self, what: str, api_base: str, key: str, key_source: str) -> None:
-        self.what, self.api_base, self.key, self.key_source = what, api_base, key, key_source
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if exc is not None:
-            error = self.translate(exc)
-            if error is not None:
-                raise error from None
-
-    def translate(self, exc: BaseException) -> AdapterError | None:
-        import httpx
-        import openai
-
-        what, base = self.what, self.api_base
-        if isinstance(exc, openai.APIStatusError):
-            try:
-                body: str | bytes = exc.response.content
-            except httpx.ResponseNotRead:
-                body = json.dumps({"error": exc.body})
-            return error_for_status(
-                exc.status_code,
-                body,
-                retry_after=exc.response.headers.get("Retry-After"),
-                what=what,
-                key=self.key,
-                key_source=self.key_source,
-            )
-        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
-            return RequestTimeoutError(f"{what} got no answer within the timeout")
-        if isinstance(exc, openai.APIConnectionError):
-            return ConnectionFailedError(f"{what} failed: cannot connect to {base}")
-        if isinstance(exc, httpx.TransportError):
-            return ConnectionFailedError(
-                f"{what} failed: the connection to {base} was lost ({type(exc).__name__})"
-            )
-        if isinstance(exc, openai.APIError):  # an error event inside the stream
-            return ServerError(redact(f"{what} failed mid-stream: {exc.message}", [self.key]))
-        if isinstance(exc, json.JSONDecodeError):
-            return ServerError(f"{what} failed: malformed event stream", status=200)
-        return None
-
-
-async def _translated_aiter(
-    stream: AsyncIterator[_R], errors: _OpenAIErrors
-) -> AsyncGenerator[_R, None]:
-    with errors:
-        async for item in stream:
-            yield item
-
-
-def _translated_iter(stream: Iterator[_R], errors: _OpenAIErrors) -> Iterator[_R]:
-    with errors:
-        yield from stream
-
-
-@functools.cache
-def _openai_like_class() -> type[Any]:
-    """Define ``OpenAILikeLLM`` on first use: importing the openai SDK is slow."""
-    from llama_index.llms.openai_like import OpenAILike  # type: ignore[import-untyped]
-
-    class OpenAILikeLLM(OpenAILike):  # type: ignore[misc]  # OpenAILike is typed loosely
-        """llama-index's ``OpenAILike``, raising harness errors, with the key masked in repr.
-
-        Requests, streaming and parsing are OpenAILike's own (the openai SDK over httpx); this
-        subclass only maps the SDK's exceptions to ``harness.errors`` and adds ``aclose()``.
-        """
-
-        streaming_emulated: ClassVar[bool] = False
-
-        #: Where the key came from (see resolve_api_key), for the hint of a 401.
-        _key_source: str = PrivateAttr(default="api_key")
-
-        def _errors(self, action: str) -> _OpenAIErrors:
-            return _OpenAIErrors(
-                f"{action} with model {self.model!r}",
-                str(self.api_base),
-                str(self.api_key or ""),
-                self._key_source,
-            )
-
-        def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-            for name, value in super().__repr_args__():
-                yield name, (MASK if name == "api_key" and value else value)
-
-        def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-            with self._errors("completion"):
-                return super().complete(prompt, formatted, **kwargs)
-
-        def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-            errors = self._errors("completion")
-            with errors:
-                return _translated_iter(
-                    super().stream_complete(prompt, formatted, **kwargs), errors
-                )
-
-        def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
-            with self._errors("chat"):
-                return super().chat(messages, **kwargs)
-
-        def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
-            errors = self._errors("chat")
-            with errors:
-                return _translated_iter(super().stream_chat(messages, **kwargs), errors)
-
-        async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
-            with self._errors("completion"):
-                return await super().acomplete(prompt, formatted, **kwargs)
-
-        async def astream_complete(
-            self, prompt: str, formatted: bool = False, **kwargs: Any
-        ) -> Any:
-            errors = self._errors("completion")
-            with errors:
-                stream = await super().astream_complete(prompt, formatted, **kwargs)
-            return _translated_aiter(stream, errors)
-
-        async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
-            with self._errors("chat"):
-                return await super().achat(messages, **kwargs)
-
-        async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Any:
-            errors = self._errors("chat")
-            with errors:
-                stream = await super().astream_chat(messages, **kwargs)
-            return _translated_aiter(stream, errors)
-
-        async def aprepare(self) -> None:
-            """Build the SDK's async client before the runner's clock starts.
-
-            The SDK imports its resource modules on first access (~0.4 s, blocking the
-            event loop); left to the first request, every request in flight would wait.
-            """
-            client = self._get_aclient()
-            _ = client.completions, client.chat.completions
-
-        async def aclose(self) -> None:
-            """Close the SDK's async client (its httpx pool), then the sync one."""
-            client: Any = getattr(self, "_aclient", None)
-            self._aclient = None
-            if client is not None:
-                await client.close()
-            self.close()
-
-        def close(self) -> None:
-            client: Any = getattr(self, "_client", None)
-            self._client = None
-            if client is not None:
-                client.close()
-
-    OpenAILikeLLM.__qualname__ = "OpenAILikeLLM"
-    return OpenAILikeLLM
-
-
-def _build_openai_like(options: BaseModel) -> Any:
-    values = options.model_dump()
-    key, source = resolve_api_key(values["api_key"])
-    llm = _openai_like_class()(
-        model=values["model"],
-        api_base=values["api_base"],
-        api_key=key,
-        is_chat_model=values["is_chat_model"],
-        max_tokens=values["max_tokens"],
-        timeout=values["timeout"],
-        is_function_calling_model=False,
-        max_retries=0,  # the harness's retry policy decides
-        context_window=CONTEXT_WINDOW,
-    )
-    llm._key_source = source
-    return llm
-
-
-OPENAI_LIKE = AdapterType(
-    name="openai-like",
-    options=OpenAICompatibleOptions,
-    build=_build_openai_like,
-    description="A model behind an OpenAI-compatible API, through llama-index's OpenAILike",
-    model_option="model",
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "OpenAILikeLLM":
-        return _openai_like_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
