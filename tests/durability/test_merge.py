@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from harness.errors import HarnessError
+from harness.merge import merge_runs
 from harness.records import ErrorInfo
 from harness.store import (
     CASSETTE_FILE,
     MANIFEST_FILE,
     RESULTS_FILE,
     ResultsCorruptError,
-    merge_runs,
     read_manifest,
     read_records,
 )
