@@ -13,6 +13,7 @@ MODULES = [
     "harness.adapters",
     "harness.emulator",
     "harness.errors",
+    "harness.merge",
     "harness.metrics",
     "harness.records",
     "harness.registry",
