@@ -10,19 +10,10 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.runner.bench import percentile
 from harness.store import read_manifest, read_records
 
 __all__ = ["AdapterTotals", "adapter_totals"]
-
-
-def _percentile(values: array[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 @dataclass
@@ -42,10 +33,10 @@ class AdapterTotals:
         return self.passed / self.records if self.records else None
 
     def latency(self, q: float) -> float | None:
-        return _percentile(self.latencies_ms, q)
+        return percentile(self.latencies_ms, q)
 
     def ttft(self, q: float) -> float | None:
-        return _percentile(self.ttfts_ms, q)
+        return percentile(self.ttfts_ms, q)
 
 
 def adapter_totals(run_dir: Path) -> list[AdapterTotals]:
