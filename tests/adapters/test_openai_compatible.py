@@ -343,7 +343,7 @@ def test_64_concurrent_streams_all_complete(
 
     results = asyncio.run(main())
     assert all(r[-1].text == "Hello, world!" for r in results)
-    assert server.completed == 64 and len(server.requests) == 64
+    assert server.wait_completed(64) == 64 and len(server.requests) == 64
     assert server.max_in_flight == 64
     assert sorted(b["prompt"] for b in server.bodies()) == sorted(f"q{i}" for i in range(64))
 
@@ -414,7 +414,7 @@ def test_sync_methods_work_and_close_stops_their_loop_thread(
     chat_chunks = list(llm.stream_chat([ChatMessage(role="user", content="hi")]))
     assert "".join(c.delta or "" for c in chat_chunks) == "Hello, world!"
     assert chat_chunks[-1].raw["usage"]["completion_tokens"] == 4
-    assert server.completed == 4
+    assert server.wait_completed(4) == 4
     threads = {t.name for t in __import__("threading").enumerate()}
     assert "harness-openai-sync" in threads
     llm.close()

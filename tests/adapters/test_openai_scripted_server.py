@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,14 @@ class Recorded:
 
 class ScriptedServer:
     """The server; ``with ScriptedServer() as server:`` starts it, ``server.v1`` is api_base."""
+
+    def wait_completed(self, n: int, timeout_s: float = 10.0) -> int:
+        """``completed`` once it reaches ``n``: a client may finish reading before the server's
+        handler has returned from its last write, so the count can trail by a moment."""
+        deadline = time.monotonic() + timeout_s
+        while self.completed < n and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.completed
 
     def __init__(self) -> None:
         self.default = Reply()
@@ -232,7 +241,7 @@ def test_openai_sdk_streams_completions_from_the_server(server: ScriptedServer) 
     assert "".join(texts) == "Hello, world!"
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 4
     assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
-    assert server.completed == 1
+    assert server.wait_completed(1) == 1
 
 
 def test_openai_sdk_streams_chat_from_the_server(server: ScriptedServer) -> None:
