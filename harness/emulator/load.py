@@ -36,9 +36,7 @@ def validate_config_data(
         # Cross-model checks are deferred so each can point at its own line below.
         config = EmulatorConfig.model_validate(data, context={DEFER_CROSS_CHECKS: True})
     except ValidationError as exc:
-        raise SuiteError(
-            locations_from_validation_error(exc, doc, EmulatorConfig, base)
-        ) from None
+        raise SuiteError(locations_from_validation_error(exc, doc, EmulatorConfig, base)) from None
     problems = config_problems(config)
     if problems:
         raise SuiteError(

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from harness.runner.execute import Sent, is_sync_only, send
+from harness.runner.execute import Sent, count_tokens, is_sync_only, send
 from harness.suite.load import AdapterConfig, Suite
 
 __all__ = ["BenchPoint", "bench_adapter", "percentile"]
@@ -52,15 +52,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     lo = int(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
-
-
-def _tokens(sent: Sent) -> int:
-    usage = sent.raw.get("usage") if isinstance(sent.raw, dict) else None
-    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
-        return int(usage["completion_tokens"])
-    from harness.metrics.tokens import token_counter
-
-    return token_counter().count(sent.text)
 
 
 async def _point(
@@ -115,7 +106,7 @@ async def _point(
     ok = [r for r in results if isinstance(r, Sent)]
     latencies = [(r.end_ns - r.sent_ns) / 1e6 for r in ok]
     ttfts = [(r.chunk_ns[0] - r.sent_ns) / 1e6 for r in ok if r.chunk_ns]
-    tokens = sum(_tokens(r) for r in ok)
+    tokens = sum(count_tokens(r.text, r.raw)[0] or 0 for r in ok)
     return BenchPoint(
         adapter=adapter.name,
         mode=mode,

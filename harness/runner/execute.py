@@ -16,7 +16,15 @@ from harness.records import CaseRecord, ErrorInfo, MetricResult
 from harness.runner.timing import derive_timing, throughput
 from harness.suite.expand import Case, passes
 
-__all__ = ["Sent", "build_record", "execute_case", "is_sync_only", "redact", "send"]
+__all__ = [
+    "Sent",
+    "build_record",
+    "count_tokens",
+    "execute_case",
+    "is_sync_only",
+    "redact",
+    "send",
+]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -179,7 +187,8 @@ def _usage_tokens(raw: Any) -> int | None:
     return None
 
 
-def _count_tokens(text: str, raw: Any) -> tuple[int | None, str | None]:
+def count_tokens(text: str, raw: Any) -> tuple[int | None, str | None]:
+    """Output tokens and where the count came from: the adapter's usage, else the tokenizer."""
     reported = _usage_tokens(raw)
     if reported is not None:
         return reported, "usage"
@@ -242,7 +251,7 @@ async def build_record(
             outcome.sent_ns, outcome.chunk_ns, outcome.end_ns, streaming_emulated=emulated
         )
     )
-    tokens, source = _count_tokens(outcome.text, outcome.raw)
+    tokens, source = count_tokens(outcome.text, outcome.raw)
     per_s, decode = (None, None) if timing is None else throughput(timing, tokens)
     obs = Observation(
         output=outcome.text,
