@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 from harness.errors import HarnessError
 
-__all__ = ["Registry", "RegistryEntry", "UnknownNameError", "suggest"]
+__all__ = ["Registry", "RegistryEntry", "UnknownNameError", "import_object", "suggest"]
 
 T = TypeVar("T")
 
@@ -33,6 +33,28 @@ def suggest(name: str, choices: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def import_object(path: str) -> Any:
+    """Import ``"package.module:attribute"`` (the attribute may be dotted); raises ValueError.
+
+    Returns Any: the object is whatever the user named; callers check what they need of it.
+    """
+    module_name, sep, attr = path.partition(":")
+    if not sep or not module_name or not attr:
+        raise ValueError(f"expected 'package.module:name', got {path!r}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:  # ImportError, or whatever the module raised while importing
+        raise ValueError(
+            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
+        ) from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
 @dataclass
 class RegistryEntry(Generic[T]):
     """One registered plugin: its object (or a lazy ``module:attr`` path) and metadata."""
@@ -43,8 +65,7 @@ class RegistryEntry(Generic[T]):
 
     def load(self) -> T:
         if isinstance(self.target, str):
-            module_name, _, attr = self.target.partition(":")
-            obj: T = getattr(importlib.import_module(module_name), attr)
+            obj: T = import_object(self.target)
             self.target = obj
         return self.target
 

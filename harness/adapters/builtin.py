@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from harness.adapters.base import AdapterType
 from harness.adapters.gradient import GradientBaseModelLLM, GradientModelAdapterLLM
+from harness.registry import import_object
 
 __all__ = ["GRADIENT_ADAPTER", "GRADIENT_BASE", "LLAMA_INDEX", "options_model_for"]
 
@@ -74,15 +74,10 @@ class LlamaIndexOptions(BaseModel):
 
 
 def _import_class(path: str) -> type[Any]:
-    module_name, sep, attr = path.partition(":")
-    if not sep:
+    if ":" not in path:  # 'package.module.Class' is accepted too
         module_name, _, attr = path.rpartition(".")
-    if not module_name or not attr:
-        raise ValueError(f"expected 'package.module:Class', got {path!r}")
-    try:
-        obj = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot import {path!r}: {exc}") from None
+        path = f"{module_name}:{attr}"
+    obj = import_object(path)
     if not isinstance(obj, type):
         raise ValueError(f"{path!r} is not a class")
     return obj

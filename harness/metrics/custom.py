@@ -20,7 +20,6 @@ expectation with a reason; it does not stop the run. Async callables are refused
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -30,32 +29,11 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics
 from harness.records import MetricResult
+from harness.registry import import_object
 
-__all__ = ["CustomOptions", "import_object"]
+__all__ = ["CustomOptions"]
 
 _EPS = 1e-9  # scores are floats; 0.7 computed as 7/10 must still pass `min: 0.7`
-
-
-def import_object(path: str) -> Any:
-    """Import ``"package.module:attribute"`` (the attribute may be dotted); raises ValueError.
-
-    Returns Any: the object is whatever the user named; callers check what they need of it.
-    """
-    module_name, sep, attr = path.partition(":")
-    if not sep or not module_name or not attr:
-        raise ValueError(f"expected 'package.module:name', got {path!r}")
-    try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as exc:  # ImportError, or whatever the module raised while importing
-        raise ValueError(
-            f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}"
-        ) from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise ValueError(f"module {module_name!r} has no attribute {attr!r}") from None
-    return obj
 
 
 class CustomOptions(MetricOptions):

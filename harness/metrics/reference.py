@@ -19,8 +19,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics, preview
-from harness.metrics.custom import import_object
 from harness.records import MetricResult
+from harness.registry import import_object
 
 __all__ = [
     "BleuOptions",
