@@ -84,53 +84,53 @@ def _chat_messages(case: Case) -> list[Any]:
     return [ChatMessage(role=role, content=content) for role, content in case.messages]
 
 
-def _finish(text: str, last: Any) -> tuple[str, Any]:
-    if last is None:
-        return text, None
-    return (text or response_text(last)), last.raw
-
-
 Streamed = tuple[str, list[int], Any, list[str]]
+
+
+class _Chunks:
+    """Collects a reply chunk by chunk, stamping each non-empty delta as it arrives."""
+
+    def __init__(self) -> None:
+        self.chunk_ns: list[int] = []
+        self.chunks: list[str] = []
+        self.last: Any = None
+
+    def add(self, response: Any) -> None:
+        if response.delta:
+            self.chunk_ns.append(time.perf_counter_ns())
+            self.chunks.append(response.delta)
+        self.last = response
+
+    def result(self) -> Streamed:
+        text = "".join(self.chunks)
+        if self.last is None:
+            return text, self.chunk_ns, None, self.chunks
+        # an adapter that fills text but not delta
+        return (text or response_text(self.last)), self.chunk_ns, self.last.raw, self.chunks
 
 
 async def _stream_async(llm: Any, case: Case) -> Streamed:
     """Send the case on the event loop, stamping each non-empty chunk as it arrives."""
-    chunk_ns: list[int] = []
-    chunks: list[str] = []
-    text = ""
     if case.messages is not None:
         stream = await llm.astream_chat(_chat_messages(case), **case.generation)
     else:
         stream = await llm.astream_complete(case.prompt, **case.generation)
-    last: Any = None
+    collected = _Chunks()
     async for response in stream:
-        if response.delta:
-            chunk_ns.append(time.perf_counter_ns())
-            chunks.append(response.delta)
-            text += response.delta
-        last = response
-    text, raw = _finish(text, last)
-    return text, chunk_ns, raw, chunks
+        collected.add(response)
+    return collected.result()
 
 
 def _stream_sync(llm: Any, case: Case) -> Streamed:
     """The same for a sync-only LLM, in a worker thread (stamped in the thread, on arrival)."""
-    chunk_ns: list[int] = []
-    chunks: list[str] = []
-    text = ""
     if case.messages is not None:
         stream = llm.stream_chat(_chat_messages(case), **case.generation)
     else:
         stream = llm.stream_complete(case.prompt, **case.generation)
-    last: Any = None
+    collected = _Chunks()
     for response in stream:
-        if response.delta:
-            chunk_ns.append(time.perf_counter_ns())
-            chunks.append(response.delta)
-            text += response.delta
-        last = response
-    text, raw = _finish(text, last)
-    return text, chunk_ns, raw, chunks
+        collected.add(response)
+    return collected.result()
 
 
 async def send(
