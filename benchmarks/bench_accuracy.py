@@ -29,8 +29,16 @@ if str(REPO) not in sys.path:
 TTFT_MS, ITL_MS, TOKENS = 100.0, 10.0, 16
 TOTAL_MS = TTFT_MS + (TOKENS - 1) * ITL_MS
 ANSWER = " ".join(f"w{i}" for i in range(TOKENS))
-CONFIG = {"models": [{"name": "timed", "slug": "timed", "default": ANSWER,
-                      "latency": {"delay_ms": TTFT_MS, "per_token_ms": ITL_MS}}]}
+CONFIG = {
+    "models": [
+        {
+            "name": "timed",
+            "slug": "timed",
+            "default": ANSWER,
+            "latency": {"delay_ms": TTFT_MS, "per_token_ms": ITL_MS},
+        }
+    ]
+}
 _CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[2])
@@ -73,7 +81,7 @@ async def bare(api_base: str, concurrency: int, requests: int) -> tuple[list[flo
 
 def harness(api_base: str, concurrency: int, requests: int) -> tuple[list[float], list[float]]:
     from harness import RunOptions, load_suite, run_suite
-    from harness.store import read_records
+    from harness.records.store import read_records
 
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "suite.yaml"
@@ -82,12 +90,15 @@ def harness(api_base: str, concurrency: int, requests: int) -> tuple[list[float]
             f"  timed: {{type: openai-compatible, model: timed, api_base: '{api_base}', "
             "api_key: x}\ncases: [{id: x, prompt: x}]\n"
         )
-        outcome = run_suite(load_suite(suite),
-                            RunOptions(output_dir=Path(tmp), run_id="r", repeat=requests))
+        outcome = run_suite(
+            load_suite(suite), RunOptions(output_dir=Path(tmp), run_id="r", repeat=requests)
+        )
         records = [r for r in read_records(outcome.run_dir) if r.error is None]
         assert len(records) == requests
-        return ([r.ttft_ms - TTFT_MS for r in records if r.ttft_ms is not None],
-                [r.latency_ms - TOTAL_MS for r in records if r.latency_ms is not None])
+        return (
+            [r.ttft_ms - TTFT_MS for r in records if r.ttft_ms is not None],
+            [r.latency_ms - TOTAL_MS for r in records if r.latency_ms is not None],
+        )
 
 
 def _fmt(values: list[float]) -> str:
@@ -95,8 +106,12 @@ def _fmt(values: list[float]) -> str:
 
 
 def main() -> None:
-    proc = subprocess.Popen([sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     api_base = proc.stdout.readline().strip()
     rows: list[dict[str, Any]] = []
@@ -105,8 +120,15 @@ def main() -> None:
         for concurrency, requests in ((1, 60), (64, 640)):
             b_ttft, b_lat = asyncio.run(bare(api_base, concurrency, requests))
             h_ttft, h_lat = harness(api_base, concurrency, requests)
-            rows.append({"concurrency": concurrency, "bare_ttft": b_ttft, "bare_lat": b_lat,
-                         "h_ttft": h_ttft, "h_lat": h_lat})
+            rows.append(
+                {
+                    "concurrency": concurrency,
+                    "bare_ttft": b_ttft,
+                    "bare_lat": b_lat,
+                    "h_ttft": h_ttft,
+                    "h_lat": h_lat,
+                }
+            )
     finally:
         proc.stdin.close()
         proc.wait(30)
@@ -114,9 +136,11 @@ def main() -> None:
     for r in rows:
         dt = statistics.median(r["h_ttft"]) - statistics.median(r["bare_ttft"])
         dl = statistics.median(r["h_lat"]) - statistics.median(r["bare_lat"])
-        print(f"concurrency {r['concurrency']:>2}: TTFT error bare {_fmt(r['bare_ttft'])}, harness "
-              f"{_fmt(r['h_ttft'])} ({dt:+.2f} ms); latency error bare {_fmt(r['bare_lat'])}, "
-              f"harness {_fmt(r['h_lat'])} ({dl:+.2f} ms)")
+        print(
+            f"concurrency {r['concurrency']:>2}: TTFT error bare {_fmt(r['bare_ttft'])}, harness "
+            f"{_fmt(r['h_ttft'])} ({dt:+.2f} ms); latency error bare {_fmt(r['bare_lat'])}, "
+            f"harness {_fmt(r['h_lat'])} ({dl:+.2f} ms)"
+        )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,12 @@ ADAPTER_ID = "5a1e5b07-0001-4000-8000-00000000000a_model_adapter"
 CONFIG: dict[str, Any] = {
     "models": [
         {"name": "base", "slug": "base"},
-        {"id": ADAPTER_ID, "name": "fast", "base_model": "base",
-         "default": "a short simulated answer of eight tokens"},
+        {
+            "id": ADAPTER_ID,
+            "name": "fast",
+            "base_model": "base",
+            "default": "a short simulated answer of eight tokens",
+        },
     ]
 }
 _CHILD = """
@@ -58,7 +62,8 @@ def _sdk_call(api: Any) -> None:
     )
 
     api.complete_model(
-        id=ADAPTER_ID, x_gradient_workspace_id="bench",
+        id=ADAPTER_ID,
+        x_gradient_workspace_id="bench",
         complete_model_body_params=CompleteModelBodyParams(query="hello"),
     )
 
@@ -88,7 +93,7 @@ def bare_sdk(base_url: str, threads: int, requests: int) -> tuple[float, list[fl
 
 def harness_run(base_url: str, concurrency: int, requests: int) -> tuple[float, list[float]]:
     from harness import RunOptions, load_suite, run_suite
-    from harness.store import read_records
+    from harness.records.store import read_records
 
     with tempfile.TemporaryDirectory() as tmp:
         suite = Path(tmp) / "suite.yaml"
@@ -100,9 +105,7 @@ def harness_run(base_url: str, concurrency: int, requests: int) -> tuple[float, 
         )
         loaded = load_suite(suite)
         start = time.perf_counter()
-        outcome = run_suite(
-            loaded, RunOptions(output_dir=Path(tmp), run_id="r", repeat=requests)
-        )
+        outcome = run_suite(loaded, RunOptions(output_dir=Path(tmp), run_id="r", repeat=requests))
         elapsed = time.perf_counter() - start
         records = list(read_records(outcome.run_dir))
         assert len(records) == requests and all(r.passed for r in records)
@@ -112,7 +115,9 @@ def harness_run(base_url: str, concurrency: int, requests: int) -> tuple[float, 
 def main() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None and proc.stdin is not None
     base_url = proc.stdout.readline().strip()
@@ -122,16 +127,20 @@ def main() -> None:
         sdk_s, _ = bare_sdk(base_url, 64, n)
         run_s, _ = harness_run(base_url, 64, n)
         print(f"# Gradient adapter vs bare gradientai SDK, zero-delay model, {n} requests")
-        print(f"concurrency 64: bare SDK (64 threads) {n / sdk_s:,.0f} req/s; "
-              f"harness run {n / run_s:,.0f} req/s; ratio {sdk_s / run_s:.0%}")
+        print(
+            f"concurrency 64: bare SDK (64 threads) {n / sdk_s:,.0f} req/s; "
+            f"harness run {n / run_s:,.0f} req/s; ratio {sdk_s / run_s:.0%}"
+        )
         m = 500
         sdk1_s, sdk_lat = bare_sdk(base_url, 1, m)
         run1_s, run_lat = harness_run(base_url, 1, m)
         sdk_med = statistics.median(sdk_lat) * 1000
-        print(f"concurrency 1: bare SDK call median {sdk_med:.3f} ms ({sdk1_s / m * 1000:.3f} ms "
-              f"per request); harness {run1_s / m * 1000:.3f} ms per request "
-              f"(recorded latency median {statistics.median(run_lat) * 1000:.3f} ms); "
-              f"added {run1_s / m * 1000 - sdk1_s / m * 1000:+.3f} ms per request")
+        print(
+            f"concurrency 1: bare SDK call median {sdk_med:.3f} ms ({sdk1_s / m * 1000:.3f} ms "
+            f"per request); harness {run1_s / m * 1000:.3f} ms per request "
+            f"(recorded latency median {statistics.median(run_lat) * 1000:.3f} ms); "
+            f"added {run1_s / m * 1000 - sdk1_s / m * 1000:+.3f} ms per request"
+        )
     finally:
         proc.stdin.close()
         proc.wait(30)

@@ -15,7 +15,7 @@ import textwrap
 import time
 from pathlib import Path
 
-LLM_MODULE = '''
+LLM_MODULE = """
 from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -43,7 +43,7 @@ class InstantLLM(CustomLLM):
         async def gen() -> AsyncIterator[CompletionResponse]:
             yield CompletionResponse(text=prompt[::-1], delta=prompt[::-1])
         return gen()
-'''
+"""
 
 SUITE = """name: memory
 concurrency: 32
@@ -80,7 +80,10 @@ def measure(n: int) -> tuple[float, float]:
             for i in range(n):
                 writer.writerow([f"q{i}", f"What is the reverse of item number {i}?"])
         proc = subprocess.run(
-            [sys.executable, "-c", RUNNER], cwd=folder, capture_output=True, text=True,
+            [sys.executable, "-c", RUNNER],
+            cwd=folder,
+            capture_output=True,
+            text=True,
             timeout=1800,
         )
         line = next(x for x in proc.stderr.splitlines() if x.startswith("RESULT"))
@@ -96,8 +99,10 @@ def main() -> None:
     for n in sizes:
         start = time.perf_counter()
         rss_mb, elapsed = measure(n)
-        print(f"{n:>7} cases: peak RSS {rss_mb:6.1f} MiB, run {elapsed:6.1f} s "
-              f"({n / elapsed:,.0f} cases/s incl. load), wall {time.perf_counter() - start:.1f} s")
+        print(
+            f"{n:>7} cases: peak RSS {rss_mb:6.1f} MiB, run {elapsed:6.1f} s "
+            f"({n / elapsed:,.0f} cases/s incl. load), wall {time.perf_counter() - start:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,8 @@ from llama_index.core.llms import (
 )
 
 from harness.metrics import parse_expectation
+from harness.records.store import RecordWriter
 from harness.runner.execute import execute_case
-from harness.store import RecordWriter
 from harness.suite.load import Case
 
 REQUESTS = 1000

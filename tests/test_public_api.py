@@ -13,11 +13,11 @@ MODULES = [
     "harness.adapters",
     "harness.emulator",
     "harness.errors",
-    "harness.merge",
+    "harness.records.merge",
     "harness.metrics",
     "harness.records",
     "harness.registry",
-    "harness.store",
+    "harness.records.store",
 ]
 
 

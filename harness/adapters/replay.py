@@ -35,7 +35,8 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from harness.adapters.base import AdapterType
-from harness.cassette import (
+from harness.errors import ConfigurationError
+from harness.records.cassette import (
     CassetteEntry,
     ReplayMissError,
     canonical_json,
@@ -45,7 +46,6 @@ from harness.cassette import (
     request_fingerprint,
     request_identity,
 )
-from harness.errors import ConfigurationError
 from harness.registry import suggest
 
 __all__ = ["REPLAY", "ReplayLLM", "ReplayMissError", "ReplayOptions", "ReplayTiming"]

@@ -19,7 +19,7 @@ from harness.analysis.compare import PairComparison, compare_pair
 from harness.analysis.stats import wilson_interval
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.store import MANIFEST_FILE, read_manifest, read_records
+from harness.records.store import MANIFEST_FILE, read_manifest, read_records
 
 __all__ = [
     "FlakyCase",

@@ -10,8 +10,8 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.runner.bench import percentile
-from harness.store import read_manifest, read_records
+from harness.percentiles import percentile
+from harness.records.store import read_manifest, read_records
 
 __all__ = ["AdapterTotals", "adapter_totals"]
 

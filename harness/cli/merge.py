@@ -36,6 +36,6 @@ def merge(run_dirs: tuple[Path, ...], output_dir: Path, run_id: str | None) -> N
     occur in more than one, the later folder wins. Runs of different suites are refused.
     Prints the merged run folder; `harness report` builds its reports.
     """
-    from harness.merge import merge_runs
+    from harness.records.merge import merge_runs
 
     click.echo(str(merge_runs(run_dirs, output_dir, run_id)))

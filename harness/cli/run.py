@@ -102,7 +102,7 @@ def run(
     Writes reports/<run-id>/: results.jsonl (one record per case x adapter, appended as each
     finishes), run.json, report.md, report.html and PNG charts.
     """
-    from harness.runner.shard import ShardSpecError, parse_shard
+    from harness.shards import ShardSpecError, parse_shard
 
     try:
         shard_spec = parse_shard(shard) if shard is not None else None
@@ -138,7 +138,7 @@ def run(
         )
     cases = suite.cases
     if shard_spec is not None:
-        from harness.runner.shard import select_shard
+        from harness.shards import select_shard
 
         cases = select_shard(suite.cases, *shard_spec)
     per_adapter = sum(repeat or c.repeat for c in cases)
@@ -186,7 +186,7 @@ def _print_lag(lag: dict[str, object]) -> None:
 
 def _print_summary(run_dir: Path) -> None:
     from harness.analysis.totals import adapter_totals
-    from harness.store import read_manifest
+    from harness.records.store import read_manifest
 
     manifest = read_manifest(run_dir)
     table = Table(title=f"{manifest.suite_name} — {manifest.run_id}")

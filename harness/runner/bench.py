@@ -14,10 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from harness.percentiles import percentile
 from harness.runner.execute import Sent, count_tokens, is_sync_only, send
 from harness.suite.load import AdapterConfig, Suite
 
-__all__ = ["BenchPoint", "bench_adapter", "percentile"]
+__all__ = ["BenchPoint", "bench_adapter"]
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,6 @@ class BenchPoint:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100) of ``values``; None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
 
 
 async def _point(

@@ -14,7 +14,7 @@ CachedResponse as JSON per key. A row that no longer validates is a miss, never 
 The key is the sha256 of the canonical JSON of: the key-format version; the adapter's
 identity (type, options with every secret-named option removed at any depth, its version
 string, ``served_by``); and the request identity shared with cassettes (prompt or chat
-messages, generation options; ``harness.cassette.request_identity``). Secrets never reach
+messages, generation options; ``harness.records.cassette.request_identity``). Secrets never reach
 the key, so rotating a token keeps the cache; any other option (model, temperature,
 max_tokens, host...) changes it. Options as written in the suite (``${ENV}`` resolved) are
 the ones to pass: not options a run injects, such as the random port of the emulator.
@@ -34,8 +34,8 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from harness.adapters.base import is_secret_option
-from harness.cassette import canonical_json, request_identity
 from harness.errors import HarnessError
+from harness.records.cassette import canonical_json, request_identity
 
 __all__ = [
     "AdapterIdentity",

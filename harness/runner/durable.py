@@ -36,13 +36,13 @@ def cache_key_for(extras: Extras, adapter: str, case: Case) -> str:
 
 
 def replay_context(case_id: str, repeat: int) -> Any:
-    from harness.cassette import replay_context
+    from harness.records.cassette import replay_context
 
     return replay_context(case_id, repeat)
 
 
 def record_cassette(extras: Extras, record: CaseRecord, case: Case, result: Any) -> None:
-    from harness.cassette import CassetteEntry
+    from harness.records.cassette import CassetteEntry
 
     raw = result.raw if isinstance(result, Sent) else None
     usage = raw.get("usage") if isinstance(raw, dict) else None
@@ -64,7 +64,7 @@ def resume_run(run_dir: Path, fresh: RunManifest) -> tuple[RunManifest, set[tupl
     one the run started with: resuming a changed suite would mix two experiments.
     """
     from harness.errors import HarnessError
-    from harness.store import completed_keys, read_manifest, repair_results
+    from harness.records.store import completed_keys, read_manifest, repair_results
 
     if not (run_dir / "run.json").is_file():
         raise HarnessError(f"cannot resume: {run_dir} is not a run folder (no run.json)")

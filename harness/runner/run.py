@@ -23,6 +23,7 @@ from harness import __version__
 from harness.adapters.base import redact_options
 from harness.metrics import Observation
 from harness.records import AdapterInfo, CaseRecord, RunManifest
+from harness.records.store import RecordWriter, write_manifest
 from harness.runner.durable import (
     Extras,
     cache_key_for,
@@ -40,7 +41,6 @@ from harness.runner.scheduler import (
     plan_requests,
 )
 from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
-from harness.store import RecordWriter, write_manifest
 from harness.suite.load import AdapterConfig, Case, Suite
 from harness.suite.model import RetryPolicy
 
@@ -412,7 +412,7 @@ def run_suite(
         cases = suite.cases
         shard_label = None
         if options.shard is not None:
-            from harness.runner.shard import format_shard, select_shard
+            from harness.shards import format_shard, select_shard
 
             cases = select_shard(suite.cases, *options.shard)
             shard_label = format_shard(*options.shard)
@@ -468,8 +468,8 @@ def run_suite(
                     }
                     manifest.execution["cache"] = str(options.cache_path)
                 if options.record:
-                    from harness.cassette import CassetteWriter
-                    from harness.store import CASSETTE_FILE
+                    from harness.records.cassette import CassetteWriter
+                    from harness.records.store import CASSETTE_FILE
 
                     extras.cassette = stack.enter_context(CassetteWriter(run_dir / CASSETTE_FILE))
                     manifest.execution["record"] = CASSETTE_FILE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.runner.bench import percentile
+from harness.percentiles import percentile
 from tests.cli.conftest import REPO, RunCli
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.records import AdapterInfo, CaseRecord, ErrorInfo, RunManifest
+from harness.records.store import RecordWriter, write_manifest
 from harness.runner.timing import derive_timing
-from harness.store import RecordWriter, write_manifest
 from harness.suite.expand import Case
 
 T0 = 5_000_000_000  # an arbitrary perf_counter_ns origin

@@ -13,13 +13,6 @@ from llama_index.core.llms import ChatMessage
 
 from harness.adapters.base import adapters
 from harness.adapters.replay import REPLAY, ReplayLLM, ReplayMissError, ReplayOptions
-from harness.cassette import (
-    CassetteEntry,
-    CassetteWriter,
-    ReplayedError,
-    read_cassette,
-    replay_context,
-)
 from harness.errors import (
     AdapterError,
     ConfigurationError,
@@ -27,6 +20,13 @@ from harness.errors import (
     ServerError,
 )
 from harness.records import ErrorInfo
+from harness.records.cassette import (
+    CassetteEntry,
+    CassetteWriter,
+    ReplayedError,
+    read_cassette,
+    replay_context,
+)
 from tests.durability.support import case, record
 
 CHAT = (("system", "Be brief."), ("user", "Capital of Italy?"))

@@ -11,11 +11,11 @@ import pytest
     "name",
     [
         "harness.adapters.replay",
-        "harness.cassette",
+        "harness.records.cassette",
         "harness.cli.merge",
         "harness.runner.cache",
-        "harness.runner.shard",
-        "harness.store",
+        "harness.shards",
+        "harness.records.store",
     ],
 )
 def test_all_is_sorted_and_resolves(name: str) -> None:

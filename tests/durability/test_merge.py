@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from harness.errors import HarnessError
-from harness.merge import merge_runs
 from harness.records import ErrorInfo
-from harness.store import (
+from harness.records.merge import merge_runs
+from harness.records.store import (
     CASSETTE_FILE,
     MANIFEST_FILE,
     RESULTS_FILE,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.errors import HarnessError
-from harness.runner.shard import (
+from harness.shards import (
     ShardSpecError,
     format_shard,
     parse_shard,

@@ -10,7 +10,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.records import CaseRecord, ErrorInfo
-from harness.store import (
+from harness.records.store import (
     RESULTS_FILE,
     RecordWriter,
     ResultsCorruptError,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness import RunOptions, load_suite, run_suite
-from harness.store import read_manifest, read_records
+from harness.records.store import read_manifest, read_records
 
 Write = Callable[..., Path]
 ID = "5a1e5b07-0001-4000-8000-00000000000a_model_adapter"

@@ -12,7 +12,7 @@ import pytest
 from harness import RunOptions, load_suite, run_suite
 from harness.emulator import EmulatorServer, load_emulator_config
 from harness.records import CaseRecord
-from harness.store import read_records
+from harness.records.store import read_records
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "suites" / "examples"

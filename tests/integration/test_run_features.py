@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness import RunOptions, load_suite, run_suite
-from harness.store import read_manifest, read_records
+from harness.records.store import read_manifest, read_records
 
 Write = Callable[..., Path]
 ADAPTER_ID = "5a1e5b07-0001-4000-8000-00000000000a_model_adapter"

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness import RunOptions, load_suite, run_suite
 from harness.emulator import EmulatorServer, load_emulator_config
-from harness.store import read_manifest, read_records
+from harness.records.store import read_manifest, read_records
 
 Write = Callable[..., Path]
 LIMITED = "5a1e5b07-0003-4000-8000-00000000000c_model_adapter"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness import RunOptions, load_suite, run_suite
-from harness.store import read_records
+from harness.records.store import read_records
 
 Write = Callable[..., Path]
 TTFT_MS, ITL_MS, TOKENS = 150, 40, 6

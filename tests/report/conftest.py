@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.records import AdapterInfo, CaseRecord, ErrorInfo, MetricResult, RunManifest
-from harness.store import RecordWriter, write_manifest
+from harness.records.store import RecordWriter, write_manifest
 
 RUN_ID = "20260101-120000-abcd"
 HOSTILE_OUTPUT = "<script>alert(1)</script> | pipe\nsecond line"

@@ -8,7 +8,7 @@ import pytest
 
 from harness.analysis.totals import adapter_totals
 from harness.records import AdapterInfo, CaseRecord, ErrorInfo, RunManifest
-from harness.store import RecordWriter, write_manifest
+from harness.records.store import RecordWriter, write_manifest
 
 
 def _record(

@@ -7,7 +7,7 @@ so a resumed run never glues a new record onto half of an old one). An invalid l
 records after it is not a torn write but damage, and is reported with its line number.
 
 Layout of ``<output-dir>/<run-id>/``: ``results.jsonl`` (one CaseRecord per line),
-``run.json`` (RunManifest), and optionally ``cassette.jsonl`` (see ``harness.cassette``).
+``run.json`` (RunManifest), and optionally ``cassette.jsonl`` (see ``harness.records.cassette``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError
-from harness.records import CaseRecord, RunManifest
+from harness.records.models import CaseRecord, RunManifest
 
 __all__ = [
     "CASSETTE_FILE",

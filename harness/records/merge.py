@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
-from harness.records import AdapterInfo, RunManifest
-from harness.store import (
+from harness.records.models import AdapterInfo, RunManifest
+from harness.records.store import (
     CASSETTE_FILE,
     MANIFEST_FILE,
     RESULTS_FILE,
@@ -74,7 +74,7 @@ def _shard_coverage(
 
     Sources without a ``shard`` in run.json stand for themselves (coverage unknown: True).
     """
-    from harness.runner.shard import parse_shard
+    from harness.shards import parse_shard
 
     declared: dict[int, int] = {}  # shard index → source position
     counts: set[int] = set()

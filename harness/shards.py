@@ -7,7 +7,7 @@ split without coordination. The price is balance in expectation only: N shards o
 hold about n/N ± sqrt(n/N) each, so a tiny suite can leave a shard empty (an empty shard is
 a valid, empty run). All repeats of a case stay together in its shard.
 
-Shard runs are joined with ``harness merge`` (``harness.merge.merge_runs``).
+Shard runs are joined with ``harness merge`` (``harness.records.merge.merge_runs``).
 """
 
 from __future__ import annotations

@@ -21,16 +21,27 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import AdapterError, ConfigurationError, RateLimitedError
-from harness.records import CaseRecord
-from harness.store import CASSETTE_FILE, FsyncPolicy, JsonlAppender, iter_jsonl
+from harness.records.models import CaseRecord
+from harness.records.store import CASSETTE_FILE, FsyncPolicy, JsonlAppender, iter_jsonl
 
-if TYPE_CHECKING:
-    from harness.suite.expand import Case
+
+class RequestedCase(Protocol):
+    """What a cassette keeps of a case: the request itself (``harness.suite.expand.Case`` fits)."""
+
+    @property
+    def prompt(self) -> str: ...
+
+    @property
+    def messages(self) -> Sequence[tuple[str, str]] | None: ...
+
+    @property
+    def generation(self) -> Mapping[str, Any]: ...
+
 
 __all__ = [
     "CASSETTE_FILE",
@@ -40,6 +51,7 @@ __all__ = [
     "CassetteWriter",
     "ReplayMissError",
     "ReplayedError",
+    "RequestedCase",
     "canonical_json",
     "current_request",
     "error_from_cassette",
@@ -187,7 +199,7 @@ class CassetteEntry(BaseModel):
     def from_record(
         cls,
         record: CaseRecord,
-        case: Case,
+        case: RequestedCase,
         *,
         chunks: Sequence[str] | None = None,
         usage: Mapping[str, Any] | None = None,
