@@ -1,13 +1,21 @@
-"""harness: evaluate and benchmark LLM model adapters from declarative YAML suites."""
+"""harness: evaluate and benchmark LLM model adapters from declarative YAML suites.
+
+The public names below load on first use (PEP 562), so ``import harness`` and
+``harness --help`` stay fast: a command imports only what it uses.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from harness.errors import HarnessError, SuiteError  # noqa: E402
-from harness.records import CaseRecord, MetricResult, RunManifest  # noqa: E402
-from harness.runner.run import RunOptions, RunOutcome, run_suite  # noqa: E402
-from harness.suite.load import Case, Suite, load_suite  # noqa: E402
+if TYPE_CHECKING:
+    from harness.errors import HarnessError, SuiteError
+    from harness.records import CaseRecord, MetricResult, RunManifest
+    from harness.runner.run import RunOptions, RunOutcome, run_suite
+    from harness.suite.load import Case, Suite, load_suite
 
 __all__ = [
     "Case",
@@ -23,3 +31,30 @@ __all__ = [
     "load_suite",
     "run_suite",
 ]
+
+_HOMES = {
+    "Case": "harness.suite.load",
+    "CaseRecord": "harness.records",
+    "HarnessError": "harness.errors",
+    "MetricResult": "harness.records",
+    "RunManifest": "harness.records",
+    "RunOptions": "harness.runner.run",
+    "RunOutcome": "harness.runner.run",
+    "Suite": "harness.suite.load",
+    "SuiteError": "harness.errors",
+    "load_suite": "harness.suite.load",
+    "run_suite": "harness.runner.run",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'harness' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,82 +1,79 @@
 """The ``harness`` command: a click group; each sub-command lives in its own module.
 
-Exit codes follow pytest's table, because our users live in pytest.
+Sub-commands load lazily: ``harness --help`` lists them from the table below without
+importing any, and ``harness validate`` imports what validating needs and nothing else
+(no model clients, no reporting stack). A test keeps the table's help lines in step with
+the commands' own.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-import traceback
-from collections.abc import Callable
-from enum import IntEnum
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.cli.exits import EXIT_CODES_HELP, ExitCode, RunNotCompleted, handle_errors
 
-__all__ = ["ExitCode", "cli", "handle_errors", "main"]
+__all__ = ["COMMANDS", "ExitCode", "RunNotCompleted", "cli", "handle_errors", "main"]
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ExitCode(IntEnum):
-    OK = 0  # the run completed; failing cases are measurements, not a failed command
-    GATE_FAILED = 1  # reserved: a quality gate failed
-    INTERRUPTED = 2  # Ctrl-C; records written so far are kept
-    INTERNAL_ERROR = 3  # a bug in the harness (traceback shown)
-    USAGE_ERROR = 4  # bad suite, bad option, bad input (no traceback)
-    NOT_COMPLETED = 5  # the run could not complete (every request failed, server unusable)
-
-
-EXIT_CODES_HELP = """\b
-Exit codes:
-  0  the run completed (failing cases are results, not a failed command)
-  1  a quality gate failed (reserved)
-  2  interrupted (Ctrl-C); records written so far are kept
-  3  internal error (a bug: traceback printed)
-  4  bad input or usage: invalid suite or option (no traceback)
-  5  the run could not complete (e.g. every request failed)
-"""
-
-
-class RunNotCompleted(HarnessError):
-    """The command ran but could not do its job; exit code 5."""
-
-
-def handle_errors(fn: F) -> F:
-    """Map exceptions to exit codes: user-fixable errors print a message, bugs a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
-        try:
-            return fn(*args, **kwargs)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            click.echo("interrupted: records written so far are kept", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
-        except RunNotCompleted as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(ExitCode.NOT_COMPLETED)
-        except HarnessError as exc:
-            if debug:
-                traceback.print_exc()
-            click.echo(str(exc), err=True)
-            sys.exit(ExitCode.USAGE_ERROR)
-        except Exception:
-            traceback.print_exc()
-            click.echo("internal error: this is a bug in harness; please report it", err=True)
-            sys.exit(ExitCode.INTERNAL_ERROR)
-
-    return wrapper  # type: ignore[return-value]
+COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": (
+        "harness.cli.bench:bench",
+        "Measure throughput against latency for each adapter of SUITE.",
+    ),
+    "emulator": (
+        "harness.cli.emulator:emulator",
+        "Run the embedded API emulator: simulated models over the Gradient and OpenAI APIs.",
+    ),
+    "list": (
+        "harness.cli.catalogue:list_",
+        "List the registered adapter types or metrics (expectations) with their options.",
+    ),
+    "merge": (
+        "harness.cli.merge:merge",
+        "Join shard runs of one suite into one run folder.",
+    ),
+    "report": (
+        "harness.cli.report:report",
+        "Write report.md, report.html and charts for a saved run folder.",
+    ),
+    "run": (
+        "harness.cli.run:run",
+        "Send every case of SUITE to every adapter, score the answers, and write a report.",
+    ),
+    "schema": (
+        "harness.cli.schema:schema",
+        "Print the JSON Schema of suite files (point your editor's YAML plugin at it).",
+    ),
+    "validate": (
+        "harness.cli.validate:validate",
+        "Check suite files without running them (exit 0 valid, 4 invalid).",
+    ),
+}
+"""Command name → ("module:attribute", its one-line help as ``harness --help`` shows it)."""
 
 
 class _Group(click.Group):
-    """click's own usage errors exit 2; pytest's table (ours) says 4."""
+    """Loads a sub-command only when it runs; click's usage errors exit 4 (pytest's table)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module, _, attribute = entry[0].partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
@@ -96,29 +93,6 @@ class _Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks for input errors too.")
 def cli(debug: bool) -> None:
     """Evaluate and benchmark LLM model adapters from declarative YAML suites."""
-
-
-def _register() -> None:
-    from harness.cli.bench import bench
-    from harness.cli.catalogue import list_
-    from harness.cli.emulator import emulator
-    from harness.cli.merge import merge
-    from harness.cli.report import report
-    from harness.cli.run import run
-    from harness.cli.schema import schema
-    from harness.cli.validate import validate
-
-    cli.add_command(run)
-    cli.add_command(validate)
-    cli.add_command(report)
-    cli.add_command(emulator)
-    cli.add_command(schema)
-    cli.add_command(list_)
-    cli.add_command(bench)
-    cli.add_command(merge)
-
-
-_register()
 
 
 def main() -> None:

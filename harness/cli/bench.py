@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli import handle_errors
+from harness.cli.exits import handle_errors
 
 
 def _numbers(kind: type[int] | type[float]) -> Any:

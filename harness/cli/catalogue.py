@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli import handle_errors
+from harness.cli.exits import handle_errors
 
 
 def _options(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:

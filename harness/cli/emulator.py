@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from harness.cli import handle_errors
+from harness.cli.exits import handle_errors
 from harness.emulator import EmulatorServer, load_emulator_config
 from harness.emulator.load import load_default_config
 

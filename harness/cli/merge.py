@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from harness.cli import handle_errors
+from harness.cli.exits import handle_errors
 
 __all__ = ["merge"]
 
 
-@click.command()
+@click.command(short_help="Join shard runs of one suite into one run folder.")
 @click.argument(
     "run_dirs",
     metavar="RUN_DIR...",

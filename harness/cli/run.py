@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli import RunNotCompleted, handle_errors
+from harness.cli.exits import RunNotCompleted, handle_errors
 from harness.cli.progress import RunProgress
 from harness.runner.run import RunOptions, run_suite
 from harness.suite.load import load_suite

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli import handle_errors
+from harness.cli.exits import handle_errors
 
 
 @click.command()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from harness.cli import ExitCode, handle_errors
+from harness.cli.exits import ExitCode, handle_errors
 from harness.errors import SuiteError
 from harness.suite.load import load_suite
 

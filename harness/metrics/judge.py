@@ -13,8 +13,14 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from harness.metrics.base import JudgeContext, MetricDef, MetricOptions, Observation, metrics
-from harness.metrics.base import preview as _preview
+from harness.metrics.base import (
+    JudgeContext,
+    MetricDef,
+    MetricOptions,
+    Observation,
+    metrics,
+    preview,
+)
 from harness.records import MetricResult
 
 __all__ = ["JUDGE_TEMPLATE", "JudgeOptions", "JudgeScore", "build_judge_prompt", "parse_score"]
@@ -136,7 +142,7 @@ async def _judge(o: JudgeOptions, obs: Observation, ctx: JudgeContext) -> Metric
         return _fail(
             o,
             f"judge {o.judge!r} replied without a score (expected a last line "
-            f"'SCORE: <0..{o.scale}>'): {_preview(reply, 200)}",
+            f"'SCORE: <0..{o.scale}>'): {preview(reply, 200)}",
         )
     given = f"{parsed.value:g}/{parsed.out_of:g}"
     if not 0 <= parsed.value <= parsed.out_of:

@@ -26,8 +26,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import AdapterError, ConfigurationError, RateLimitedError
+from harness.records.jsonl import FsyncPolicy, JsonlAppender, iter_jsonl
 from harness.records.models import CaseRecord
-from harness.records.store import CASSETTE_FILE, FsyncPolicy, JsonlAppender, iter_jsonl
+from harness.records.store import CASSETTE_FILE
 
 
 class RequestedCase(Protocol):

@@ -11,18 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import HarnessError
+from harness.records.jsonl import describe_problem, json_object, scan_lines, write_json_atomic
 from harness.records.models import AdapterInfo, RunManifest
-from harness.records.store import (
-    CASSETTE_FILE,
-    MANIFEST_FILE,
-    RESULTS_FILE,
-    RecordKey,
-    _json_object,
-    _record_key,
-    _scan,
-    _short,
-    _write_json_atomic,
-)
+from harness.records.store import CASSETTE_FILE, MANIFEST_FILE, RESULTS_FILE, RecordKey, record_key
 
 __all__ = ["merge_runs"]
 
@@ -35,7 +26,7 @@ def _source_manifest(run_dir: Path) -> tuple[RunManifest, dict[str, Any]]:
     try:
         return RunManifest.model_validate_json(text), json.loads(text)
     except ValueError as exc:
-        raise HarnessError(f"{path}: not a valid run manifest: {_short(exc)}") from None
+        raise HarnessError(f"{path}: not a valid run manifest: {describe_problem(exc)}") from None
 
 
 def _merged_adapters(
@@ -141,7 +132,7 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path, run_id: str | None = Non
     for position, run_dir in enumerate(run_dirs):
         path = run_dir / RESULTS_FILE
         if path.exists():
-            for number, _, _, (key, _) in _scan(path, _record_key):
+            for number, _, _, (key, _) in scan_lines(path, record_key):
                 winners[key] = (position, number)
     wanted = set(winners.values())
     del winners
@@ -204,7 +195,7 @@ def merge_runs(run_dirs: Sequence[Path], out_dir: Path, run_id: str | None = Non
     data = {**data, **RunManifest.model_validate(data).model_dump(mode="json")}
     if "shard" not in RunManifest.model_fields:
         del data["shard"]
-    _write_json_atomic(target / MANIFEST_FILE, data)
+    write_json_atomic(target / MANIFEST_FILE, data)
     return target
 
 
@@ -215,6 +206,6 @@ def _merge_cassettes(run_dirs: Sequence[Path], target: Path) -> None:
     tmp = target / (CASSETTE_FILE + ".tmp")
     with tmp.open("wb") as out:
         for path in sources:
-            for _, _, raw, _ in _scan(path, _json_object):
+            for _, _, raw, _ in scan_lines(path, json_object):
                 out.write(raw if raw.endswith(b"\n") else raw + b"\n")
     tmp.replace(target / CASSETTE_FILE)

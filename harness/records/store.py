@@ -12,17 +12,19 @@ Layout of ``<output-dir>/<run-id>/``: ``results.jsonl`` (one CaseRecord per line
 
 from __future__ import annotations
 
-import json
-import os
-import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from harness.errors import HarnessError
+from harness.records.jsonl import (
+    FsyncPolicy,
+    JsonlAppender,
+    ResultsCorruptError,
+    iter_jsonl,
+    json_object,
+    repair_jsonl,
+    scan_lines,
+    write_json_atomic,
+)
 from harness.records.models import CaseRecord, RunManifest
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "iter_jsonl",
     "read_manifest",
     "read_records",
+    "record_key",
     "repair_jsonl",
     "repair_results",
     "write_manifest",
@@ -50,109 +53,8 @@ CASSETTE_FILE = "cassette.jsonl"
 #: (case_id, adapter, repeat): what a run plans and what resume skips.
 RecordKey = tuple[str, str, int]
 
-#: When the appended file is fsynced: ``never``; on ``close`` (default); every ``interval``
-#: seconds at most (checked on write); or after every record (``always``: durable against
-#: power loss, but costs a disk flush per record, milliseconds on most disks).
-FsyncPolicy = Literal["never", "close", "interval", "always"]
-
-_T = TypeVar("_T")
-_O_BINARY: int = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
-_TAIL_BLOCK = 64 * 1024
-
-
-class ResultsCorruptError(HarnessError):
-    """A JSON-lines file has a damaged line that is not a torn last write (``path:line``)."""
-
-    def __init__(self, path: Path, line: int, problem: str) -> None:
-        self.path = path
-        self.line = line
-        super().__init__(f"{path}:{line}: {problem}")
-
 
 # -- reading ---------------------------------------------------------------------------------
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    value = json.loads(raw)
-    if not isinstance(value, dict):
-        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _is_json_object(raw: bytes) -> bool:
-    try:
-        _json_object(raw)
-    except ValueError:
-        return False
-    return True
-
-
-def _preview(raw: bytes) -> str:
-    text = raw.decode("utf-8", "replace").strip()
-    return repr(text[:60] + ("…" if len(text) > 60 else ""))
-
-
-def _short(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "record"
-        return f"{where}: {first['msg']}"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-@dataclass(frozen=True)
-class _Bad:
-    line: int
-    offset: int
-    raw: bytes
-    reason: str
-
-
-def _scan(path: Path, parse: Callable[[bytes], _T]) -> Iterator[tuple[int, int, bytes, _T]]:
-    """(1-based line number, byte offset, raw line, parsed) of each complete line of ``path``.
-
-    Blank lines are skipped. A last non-blank line that is not a JSON object is a torn write
-    and is skipped; the same line with anything after it raises ResultsCorruptError, as does
-    a complete JSON object that ``parse`` rejects (a damaged or foreign record). A last line
-    that is a whole JSON object but lost its newline is complete and is yielded.
-    """
-    pending: _Bad | None = None
-    offset = 0
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, 1):
-            start = offset
-            offset += len(raw)
-            if not raw.strip():
-                continue
-            if pending is not None:
-                raise ResultsCorruptError(
-                    path,
-                    pending.line,
-                    f"not a complete JSON record ({pending.reason}): {_preview(pending.raw)}; "
-                    "more records follow it, so it is damage, not a torn last write",
-                )
-            try:
-                value = parse(raw)
-            except ValueError as exc:
-                if parse is not _json_object and _is_json_object(raw):
-                    raise ResultsCorruptError(
-                        path, number, f"not a valid record: {_short(exc)}"
-                    ) from None
-                pending = _Bad(number, start, raw, _short(exc))
-                continue
-            yield number, start, raw, value
-
-
-def iter_jsonl(path: Path, parse: Callable[[bytes], _T]) -> Iterator[_T]:
-    """Stream the parsed lines of any append-only JSON-lines file (torn last line skipped).
-
-    Memory stays flat in the number of lines. ``parse`` raises ValueError (pydantic's
-    ValidationError is one) for a line it rejects.
-    """
-    if not path.exists():
-        return
-    for _, _, _, value in _scan(path, parse):
-        yield value
 
 
 def read_records(run_dir: Path) -> Iterator[CaseRecord]:
@@ -166,8 +68,8 @@ def read_records(run_dir: Path) -> Iterator[CaseRecord]:
     return iter_jsonl(run_dir / RESULTS_FILE, CaseRecord.model_validate_json)
 
 
-def _record_key(raw: bytes) -> tuple[RecordKey, bool]:
-    data = _json_object(raw)
+def record_key(raw: bytes) -> tuple[RecordKey, bool]:
+    data = json_object(raw)
     case_id, adapter, repeat = data.get("case_id"), data.get("adapter"), data.get("repeat", 0)
     if (
         not isinstance(case_id, str)
@@ -175,7 +77,7 @@ def _record_key(raw: bytes) -> tuple[RecordKey, bool]:
         or not isinstance(repeat, int)
         or isinstance(repeat, bool)
     ):
-        # a JSON object, but not a record: reported by _scan as a foreign line
+        # a JSON object, but not a record: reported by scan_lines as a foreign line
         raise ValueError("missing or mistyped case_id, adapter or repeat")
     return (case_id, adapter, repeat), data.get("error") is None
 
@@ -194,59 +96,14 @@ def completed_keys(run_dir: Path, *, include_errored: bool = True) -> set[Record
     if not path.exists():
         return set()
     if include_errored:
-        return {key for _, _, _, (key, _) in _scan(path, _record_key)}
+        return {key for _, _, _, (key, _) in scan_lines(path, record_key)}
     ok: dict[RecordKey, bool] = {}
-    for _, _, _, (key, good) in _scan(path, _record_key):
+    for _, _, _, (key, good) in scan_lines(path, record_key):
         ok[key] = good
     return {key for key, good in ok.items() if good}
 
 
 # -- repairing -------------------------------------------------------------------------------
-
-
-def _truncate(path: Path, size: int) -> None:
-    with path.open("r+b") as f:
-        f.truncate(size)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _append_newline(path: Path) -> None:
-    with path.open("ab") as f:
-        f.write(b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def repair_jsonl(path: Path) -> int:
-    """Cut a torn last line off a JSON-lines file; return the number of bytes removed.
-
-    Reads the whole file (streaming) so that damage anywhere is found. A last line that is
-    a complete JSON object without its newline keeps its record and gets the newline (0 bytes
-    removed). Must not run while a writer appends to the same file.
-
-    Raises:
-        ResultsCorruptError: a damaged line with records after it (not a torn write; the
-            file is left as it is, for a person to look at).
-    """
-    if not path.exists():
-        return 0
-    size = path.stat().st_size
-    end_of_records = 0
-    needs_newline = False
-    for _, start, raw, _ in _scan(path, _json_object):
-        end_of_records = start + len(raw)
-        needs_newline = not raw.endswith(b"\n")
-    # after the last valid record there are only blank lines and at most one torn line
-    with path.open("rb") as f:
-        f.seek(end_of_records)
-        rest = f.read()
-    if not rest.strip():
-        if needs_newline:
-            _append_newline(path)
-        return 0
-    _truncate(path, end_of_records)  # the record before a torn line ends with its newline
-    return size - end_of_records
 
 
 def repair_results(run_dir: Path) -> int:
@@ -258,90 +115,7 @@ def repair_results(run_dir: Path) -> int:
     return repair_jsonl(run_dir / RESULTS_FILE)
 
 
-def _repair_tail(path: Path) -> int:
-    """Cheap tail-only version of :func:`repair_jsonl`: reads only the last line."""
-    with path.open("r+b") as f:
-        size = f.seek(0, os.SEEK_END)
-        pos, buf = size, b""
-        while True:
-            step = min(_TAIL_BLOCK, pos)
-            pos -= step
-            f.seek(pos)
-            buf = f.read(step) + buf
-            body = buf.rstrip()
-            cut = body.rfind(b"\n")
-            if (body and cut >= 0) or pos == 0:
-                break
-        if not body:
-            return 0
-        line = body[cut + 1 :]
-        if _is_json_object(line):
-            if not buf.endswith(b"\n"):
-                f.seek(0, os.SEEK_END)
-                f.write(b"\n")
-            return 0
-        start = pos + cut + 1
-        f.truncate(start)
-        f.flush()
-        os.fsync(f.fileno())
-        return size - start
-
-
 # -- writing ---------------------------------------------------------------------------------
-
-
-class JsonlAppender:
-    """Appends JSON lines to a file: one ``write`` system call per line, no user-space buffer.
-
-    The OS has each line as soon as :meth:`write_line` returns, so a killed process loses
-    nothing it wrote; ``fsync`` decides how often the OS is made to put it on disk. A torn
-    last line left by an earlier process is cut off before appending.
-    """
-
-    def __init__(
-        self, path: Path, *, fsync: FsyncPolicy = "close", fsync_interval_s: float = 1.0
-    ) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.fsync = fsync
-        self.fsync_interval_s = fsync_interval_s
-        #: bytes of a torn last line removed when the file was opened
-        self.repaired_bytes = _repair_tail(path) if path.exists() else 0
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _O_BINARY, 0o644)
-        self._last_sync = time.monotonic()
-
-    def write_line(self, data: bytes) -> None:
-        """Append ``data`` (one JSON document, no newline) and a newline."""
-        if self._fd < 0:
-            raise ValueError(f"write to closed {self.path}")
-        data += b"\n"
-        written = os.write(self._fd, data)
-        while written < len(data):  # short writes are rare on regular files, but legal
-            written += os.write(self._fd, data[written:])
-        if self.fsync == "always":
-            os.fsync(self._fd)
-        elif self.fsync == "interval":
-            now = time.monotonic()
-            if now - self._last_sync >= self.fsync_interval_s:
-                os.fsync(self._fd)
-                self._last_sync = now
-
-    def write_model(self, model: BaseModel) -> None:
-        """Append a pydantic model as one line (serialised straight to bytes)."""
-        self.write_line(model.__pydantic_serializer__.to_json(model))
-
-    def close(self) -> None:
-        if self._fd >= 0:
-            fd, self._fd = self._fd, -1
-            try:
-                if self.fsync != "never":
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-
-    @property
-    def closed(self) -> bool:
-        return self._fd < 0
 
 
 class RecordWriter(JsonlAppender):
@@ -369,16 +143,10 @@ class RecordWriter(JsonlAppender):
 # -- manifest --------------------------------------------------------------------------------
 
 
-def _write_json_atomic(path: Path, data: Mapping[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
     """Write ``run.json`` atomically (temp file + rename), so readers never see half of it."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
+    write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
 
 
 def read_manifest(run_dir: Path) -> RunManifest:

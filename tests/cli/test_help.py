@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 
 from tests.cli.conftest import RunCli
@@ -55,3 +56,14 @@ def test_help(run_cli: RunCli, command: tuple[str, ...], fragments: list[str]) -
     assert proc.returncode == 0, proc.stderr
     for fragment in fragments:
         assert fragment in proc.stdout, (command, fragment)
+
+
+def test_lazy_command_table_matches_the_commands() -> None:
+    """`harness --help` lists commands without importing them; their lines must not drift."""
+    from harness.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    for name, (_, line) in COMMANDS.items():
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=1000) == line, name

@@ -174,42 +174,22 @@ def test_cassettes_are_concatenated(tmp_path: Path) -> None:
 
 def test_merge_command_with_click_runner(tmp_path: Path) -> None:
     from harness.cli import cli
-    from harness.cli.merge import merge
 
     one, two = _shards(tmp_path)
-    if "merge" not in cli.commands:  # the lead registers it in harness/cli/__init__.py
-        cli.add_command(merge)
-        added = True
-    else:
-        added = False
-    try:
-        result = CliRunner().invoke(
-            cli, ["merge", str(one), str(two), "-o", str(tmp_path / "r"), "--run-id", "m"]
-        )
-        assert result.exit_code == 0, result.output
-        assert result.output.strip() == str(tmp_path / "r" / "m")
-        bad = write_run(tmp_path / "3", manifest("r3", sha="c" * 64), [record("z")])
-        result = CliRunner().invoke(cli, ["merge", str(one), str(bad), "-o", str(tmp_path)])
-        assert result.exit_code == 4
-        assert "different suites" in result.output
-        assert "Traceback" not in result.output
-    finally:
-        if added:
-            cli.commands.pop("merge")
+    result = CliRunner().invoke(
+        cli, ["merge", str(one), str(two), "-o", str(tmp_path / "r"), "--run-id", "m"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(tmp_path / "r" / "m")
+    bad = write_run(tmp_path / "3", manifest("r3", sha="c" * 64), [record("z")])
+    result = CliRunner().invoke(cli, ["merge", str(one), str(bad), "-o", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "different suites" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_merge_command_in_a_subprocess(tmp_path: Path) -> None:
-    from harness.cli import cli
-
-    if "merge" in cli.commands:
-        command = [sys.executable, "-m", "harness"]
-    else:  # until the lead registers it: the same group, with the command added
-        command = [
-            sys.executable,
-            "-c",
-            "from harness.cli import cli; from harness.cli.merge import merge; "
-            "cli.add_command(merge); cli(prog_name='harness')",
-        ]
+    command = [sys.executable, "-m", "harness"]
     one, two = _shards(tmp_path)
     proc = subprocess.run(
         [*command, "merge", str(one), str(two), "-o", "reports"],
