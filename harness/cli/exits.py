@@ -1,4 +1,4 @@
-"""Exit codes and the error handler every command shares (pytest's table: our users live in pytest)."""
+"""Exit codes and the error handler every command shares (pytest's table: users live in pytest)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from harness.cli.exits import RunNotCompleted, handle_errors
 from harness.cli.progress import RunProgress
+from harness.report.worker import ReportWorker
 from harness.runner.run import RunOptions, run_suite
 from harness.suite.load import load_suite
 
@@ -110,57 +111,71 @@ def run(
         raise click.BadParameter(str(exc), param_hint="--shard") from None
     if resume is not None and run_id is not None and run_id != resume:
         raise click.BadParameter("give either --run-id or --resume", param_hint="--resume")
-    suite = load_suite(suite_path)
-    console = Console(stderr=True)
-    options = RunOptions(
-        output_dir=output_dir,
-        run_id=run_id,
-        concurrency=concurrency,
-        repeat=repeat,
-        request_timeout_s=request_timeout_s,
-        max_attempts=max_attempts,
-        rpm=rpm,
-        order_seed=order_seed,
-        warmup=warmup,
-        shard=shard_spec,
-        resume=resume is not None,
-        cache_path=cache_path,
-        record=record,
-    )
-    if resume is not None:
-        options = dataclasses.replace(options, run_id=resume)
-    adapters = [a.name for a in suite.candidates]
-    if not quiet:
-        console.print(
-            f"[bold]{suite.name}[/bold]: {len(suite.cases)} cases x {len(adapters)} adapters "
-            f"({', '.join(adapters)})",
-            highlight=False,
+    # Reports load pandas, matplotlib and Jinja2 (about a second): a worker on another core
+    # imports them while the run runs (harness/report/worker.py).
+    worker = None if no_reports else ReportWorker.start_if_useful()
+    try:
+        suite = load_suite(suite_path)
+        console = Console(stderr=True)
+        options = RunOptions(
+            output_dir=output_dir,
+            run_id=run_id,
+            concurrency=concurrency,
+            repeat=repeat,
+            request_timeout_s=request_timeout_s,
+            max_attempts=max_attempts,
+            rpm=rpm,
+            order_seed=order_seed,
+            warmup=warmup,
+            shard=shard_spec,
+            resume=resume is not None,
+            cache_path=cache_path,
+            record=record,
         )
-    cases = suite.cases
-    if shard_spec is not None:
-        from harness.shards import select_shard
+        if resume is not None:
+            options = dataclasses.replace(options, run_id=resume)
+        adapters = [a.name for a in suite.candidates]
+        if not quiet:
+            console.print(
+                f"[bold]{suite.name}[/bold]: {len(suite.cases)} cases x {len(adapters)} adapters "
+                f"({', '.join(adapters)})",
+                highlight=False,
+            )
+        cases = suite.cases
+        if shard_spec is not None:
+            from harness.shards import select_shard
 
-        cases = select_shard(suite.cases, *shard_spec)
-    per_adapter = sum(repeat or c.repeat for c in cases)
-    with RunProgress(adapters, per_adapter, quiet=quiet, console=console) as progress:
-        outcome = run_suite(suite, options, on_record=progress.update)
+            cases = select_shard(suite.cases, *shard_spec)
+        per_adapter = sum(repeat or c.repeat for c in cases)
+        with RunProgress(adapters, per_adapter, quiet=quiet, console=console) as progress:
+            outcome = run_suite(suite, options, on_record=progress.update)
 
-    written: list[Path] = []
-    if not no_reports:
-        from harness.report import write_reports
+        written = [] if no_reports else _write_reports(outcome.run_dir, worker)
+        _print_summary(outcome.run_dir)
+        _print_lag(outcome.manifest.harness_lag)
+        out = Console()
+        out.print(f"run folder: {outcome.run_dir}", highlight=False)
+        for path in written:
+            out.print(f"  {path.name}", highlight=False)
+        if outcome.records and outcome.errored == outcome.records:
+            raise RunNotCompleted(
+                f"every request failed ({outcome.errored} of {outcome.records}); "
+                f"see {outcome.run_dir / 'results.jsonl'}"
+            )
+    finally:
+        if worker is not None:
+            worker.close()
 
-        written = write_reports(outcome.run_dir)
-    _print_summary(outcome.run_dir)
-    _print_lag(outcome.manifest.harness_lag)
-    out = Console()
-    out.print(f"run folder: {outcome.run_dir}", highlight=False)
-    for path in written:
-        out.print(f"  {path.name}", highlight=False)
-    if outcome.records and outcome.errored == outcome.records:
-        raise RunNotCompleted(
-            f"every request failed ({outcome.errored} of {outcome.records}); "
-            f"see {outcome.run_dir / 'results.jsonl'}"
-        )
+
+def _write_reports(run_dir: Path, worker: ReportWorker | None) -> list[Path]:
+    """The reports, from the worker when it has them ready, else written here."""
+    if worker is not None:
+        written = worker.write(run_dir)
+        if written is not None:
+            return written
+    from harness.report import write_reports
+
+    return write_reports(run_dir)
 
 
 LAG_WARNING_MS = 20.0
