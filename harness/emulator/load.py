@@ -9,8 +9,13 @@ from pydantic import ValidationError
 
 from harness.emulator.profiles import DEFER_CROSS_CHECKS, EmulatorConfig, config_problems
 from harness.errors import SuiteError
-from harness.suite.locate import describe_path, locations_from_validation_error
-from harness.suite.yaml import YamlDocument, load_yaml, parse_yaml
+from harness.yamlio import (
+    YamlDocument,
+    describe_path,
+    load_yaml,
+    locations_from_validation_error,
+    parse_yaml,
+)
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",

@@ -17,7 +17,7 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from harness.suite.locate import describe_path
+from harness.yamlio import describe_path
 
 __all__ = [
     "ANSWER_VARIABLES",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from harness.errors import HarnessError
 from harness.registry import suggest
-from harness.suite.locate import describe_path
+from harness.yamlio import describe_path
 
 if TYPE_CHECKING:
     from harness.suite.dataset_readers import _Table

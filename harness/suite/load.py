@@ -27,7 +27,6 @@ from harness.metrics import Expectation, metrics, parse_expectation
 from harness.registry import UnknownNameError, suggest
 from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.expand import Case, derive_case_id, matrix_points
-from harness.suite.locate import describe_path, locations_from_validation_error
 from harness.suite.model import (
     EMULATOR_STAND_INS,
     MISSING_PROMPT,
@@ -42,7 +41,7 @@ from harness.suite.model import (
     SuiteFileSpec,
 )
 from harness.suite.template import TemplateProblem, is_template, render, render_value
-from harness.suite.yaml import YamlDocument, load_yaml
+from harness.yamlio import YamlDocument, describe_path, load_yaml, locations_from_validation_error
 
 __all__ = ["AdapterConfig", "Case", "Suite", "load_suite"]
 

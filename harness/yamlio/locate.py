@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import Location
 from harness.registry import suggest
+from harness.yamlio.document import YamlDocument
+from harness.yamlio.paths import KeyPath, describe_path
 
-if TYPE_CHECKING:
-    from harness.suite.yaml import YamlDocument
-
-__all__ = ["describe_path", "locations_from_validation_error"]
+__all__ = ["locations_from_validation_error"]
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -32,17 +31,6 @@ _TYPE_WORDS = {
 }
 
 
-def describe_path(path: tuple[str | int, ...]) -> str:
-    """``('cases', 2, 'repeat')`` → ``cases[2].repeat``."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "top level"
-
-
 def _unwrap(tp: Any) -> list[Any]:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
@@ -52,7 +40,7 @@ def _unwrap(tp: Any) -> list[Any]:
     return [tp]
 
 
-def _model_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseModel] | None:
+def _model_at(model: type[BaseModel], path: KeyPath) -> type[BaseModel] | None:
     """The pydantic model that validates the mapping at ``path``, when it can be found."""
     current: Any = model
     for part in path:
@@ -81,7 +69,7 @@ def _model_at(model: type[BaseModel], path: tuple[str | int, ...]) -> type[BaseM
     return None
 
 
-def _clean_loc(loc: tuple[str | int, ...], doc: YamlDocument) -> tuple[str | int, ...]:
+def _clean_loc(loc: KeyPath, doc: YamlDocument) -> KeyPath:
     """Drop pydantic's union/validator tags (class names, 'function-after[...]') from ``loc``."""
     out: list[str | int] = []
     for part in loc:
@@ -104,7 +92,7 @@ def locations_from_validation_error(
     exc: ValidationError,
     doc: YamlDocument,
     model: type[BaseModel],
-    base: tuple[str | int, ...] = (),
+    base: KeyPath = (),
 ) -> list[Location]:
     """Rephrase each pydantic error in our words and point it at its YAML node."""
     out: list[Location] = []

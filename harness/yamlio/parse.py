@@ -7,55 +7,19 @@ and alias expansion is bounded (a billion-laughs file fails fast).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from harness.errors import Location, SuiteError
-from harness.suite.locate import locations_from_validation_error
+from harness.yamlio.document import YamlDocument
+from harness.yamlio.paths import KeyPath
 
-__all__ = [
-    "MAX_NODES",
-    "YamlDocument",
-    "load_model",
-    "load_yaml",
-    "parse_yaml",
-    "validate_document",
-]
+__all__ = ["MAX_NODES", "load_yaml", "parse_yaml"]
 
 MAX_NODES = 200_000  # values after alias expansion; far above any real suite
-Path_ = tuple[str | int, ...]
-M = TypeVar("M", bound=BaseModel)
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
-
-
-@dataclass
-class YamlDocument:
-    """A parsed YAML file: plain Python data plus the position of every value and key."""
-
-    file: str
-    data: Any
-    value_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-    key_positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
-
-    def position(self, path: Path_, *, key: bool = False) -> tuple[int, int]:
-        """Line and column of the value (or key) at ``path``, or of its nearest ancestor."""
-        p = tuple(path)
-        while True:
-            table = self.key_positions if key and p in self.key_positions else self.value_positions
-            if p in table:
-                return table[p]
-            if not p:
-                return (1, 1)
-            p = p[:-1]
-            key = False
-
-    def location(self, path: Path_, message: str, *, key: bool = False) -> Location:
-        line, col = self.position(path, key=key)
-        return Location(self.file, line, col, message)
 
 
 class _Builder:
@@ -65,7 +29,7 @@ class _Builder:
         self.count = 0
         self.errors: list[Location] = []
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
+    def build(self, node: yaml.Node, path: KeyPath) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooLarge
@@ -193,18 +157,3 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     if not text.strip():
         raise SuiteError([Location(file, 1, 0, "the file is empty; expected a mapping")])
     return parse_yaml(text, file)
-
-
-def load_model(path: Path, model: type[M], display_name: str | None = None) -> M:
-    """Load ``path`` and validate it as ``model``; all errors at once, each with file:line:col."""
-    doc = load_yaml(path, display_name)
-    return validate_document(doc, model)
-
-
-def validate_document(doc: YamlDocument, model: type[M]) -> M:
-    if not isinstance(doc.data, dict):
-        raise SuiteError([doc.location((), "expected a mapping at the top level")])
-    try:
-        return model.model_validate(doc.data)
-    except ValidationError as exc:
-        raise SuiteError(locations_from_validation_error(exc, doc, model)) from None

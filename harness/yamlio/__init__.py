@@ -1,0 +1,25 @@
+"""Safe YAML with positions, and ``file:line:col`` messages for what fails to validate.
+
+Shared by the suite loader and the emulator, so it imports nothing of the harness but
+``errors`` and ``registry``.
+"""
+
+from __future__ import annotations
+
+from harness.yamlio.document import YamlDocument
+from harness.yamlio.locate import locations_from_validation_error
+from harness.yamlio.parse import MAX_NODES, load_yaml, parse_yaml
+from harness.yamlio.paths import KeyPath, describe_path
+from harness.yamlio.validate import load_model, validate_document
+
+__all__ = [
+    "KeyPath",
+    "MAX_NODES",
+    "YamlDocument",
+    "describe_path",
+    "load_model",
+    "load_yaml",
+    "locations_from_validation_error",
+    "parse_yaml",
+    "validate_document",
+]
