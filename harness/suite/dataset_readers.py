@@ -15,18 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.registry import suggest
-from harness.suite.datasets import (
-    DatasetError,
-    DatasetProblem,
-    DatasetSpec,
-    Format,
-    HfSource,
-    _capped,
-    _fail,
-    _kind,
-)
+from harness.suite.dataset_errors import DatasetError, DatasetProblem, cap_problems, value_kind
+from harness.suite.dataset_spec import DatasetSpec, Format, HfSource
 
-__all__: list[str] = []
+__all__ = ["EXTENSIONS", "Table", "read_table"]
 
 EXTENSIONS: dict[str, Format] = {
     ".csv": "csv",
@@ -56,13 +48,16 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass
-class _Table:
+class Table:
+    """A source read into memory: column names, rows, and where each row is, for messages."""
+
     source: str  # the path as the suite wrote it, for messages
     columns: list[str]
     rows: list[dict[str, Any]]
     lines: list[int] | None = None  # 1-based line where each row starts, when the format has lines
 
     def where(self, i: int) -> str:
+        """Row ``i`` as a message names it: ``data.csv:12 (row 10)`` or ``data.json row 10``."""
         if self.lines is not None:
             return f"{self.source}:{self.lines[i]} (row {i})"
         return f"{self.source} row {i}"
@@ -80,12 +75,12 @@ def _read_text(path: Path, source: str) -> str:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _fail(("path",), f"cannot read {path}: {exc.strerror}") from None
+        raise DatasetError.at(("path",), f"cannot read {path}: {exc.strerror}") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _fail(
+        raise DatasetError.at(
             ("path",), f"{source}:{line}: the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})"
         ) from None
 
@@ -94,7 +89,7 @@ def _json_constant(name: str) -> float | None:
     return None if name == "NaN" else float(name)  # Infinity, -Infinity
 
 
-def _read_csv(path: Path, source: str) -> _Table:
+def _read_csv(path: Path, source: str) -> Table:
     """Cells stay text, exactly as written ("007", "NA"); an empty cell is None."""
     reader = csv.reader(io.StringIO(_read_text(path, source), newline=""), strict=True)
     problems: list[DatasetProblem] = []
@@ -103,7 +98,7 @@ def _read_csv(path: Path, source: str) -> _Table:
     try:
         header = next(reader, None)
         if header is None:
-            raise _fail(("path",), f"{source}: the file is empty; expected a header row")
+            raise DatasetError.at(("path",), f"{source}: the file is empty; expected a header row")
         for i, name in enumerate(header):
             if not name.strip():
                 problems.append(
@@ -134,13 +129,15 @@ def _read_csv(path: Path, source: str) -> _Table:
             rows.append({h: (v if v != "" else None) for h, v in zip(header, record, strict=True)})
             lines.append(start)
     except csv.Error as exc:
-        raise _fail(("path",), f"{source}:{reader.line_num}: malformed CSV: {exc}") from None
+        raise DatasetError.at(
+            ("path",), f"{source}:{reader.line_num}: malformed CSV: {exc}"
+        ) from None
     if problems:
-        raise DatasetError.of(_capped(problems, "rows with the wrong number of fields"))
-    return _Table(source, list(header), rows, lines)
+        raise DatasetError.of(cap_problems(problems, "rows with the wrong number of fields"))
+    return Table(source, list(header), rows, lines)
 
 
-def _read_jsonl(path: Path, source: str) -> _Table:
+def _read_jsonl(path: Path, source: str) -> Table:
     decoder = json.JSONDecoder(parse_constant=_json_constant)
     rows: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -158,14 +155,14 @@ def _read_jsonl(path: Path, source: str) -> _Table:
             message = f"{source}:{n}: invalid JSON: {_json_problem(decoder, line)}"
             problems.append(DatasetProblem(("path",), message))
         elif not isinstance(obj, dict):
-            message = f"{source}:{n}: expected a JSON object per line, got {_kind(obj)}"
+            message = f"{source}:{n}: expected a JSON object per line, got {value_kind(obj)}"
             problems.append(DatasetProblem(("path",), message))
         else:
             rows.append(obj)
             lines.append(n)
     if problems:
-        raise DatasetError.of(_capped(problems, "bad lines"))
-    return _Table(source, _columns_of(rows), rows, lines)
+        raise DatasetError.of(cap_problems(problems, "bad lines"))
+    return Table(source, _columns_of(rows), rows, lines)
 
 
 def _json_problem(decoder: json.JSONDecoder, line: str) -> str:
@@ -176,33 +173,35 @@ def _json_problem(decoder: json.JSONDecoder, line: str) -> str:
     return "not one JSON value"  # unreachable: raw_decode and decode agree
 
 
-def _read_json(path: Path, source: str, split: str | None) -> _Table:
+def _read_json(path: Path, source: str, split: str | None) -> Table:
     try:
         data = json.loads(_read_text(path, source), parse_constant=_json_constant)
     except json.JSONDecodeError as exc:
         message = f"{source}:{exc.lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
-        raise _fail(("path",), message) from None
+        raise DatasetError.at(("path",), message) from None
     shape = "expected a list of row objects, or a mapping of split name to such a list"
     if isinstance(data, list):
         if split is not None:
             message = f"{source} holds one list of rows, not splits; remove 'split'"
-            raise _fail(("split",), message)
+            raise DatasetError.at(("split",), message)
         rows: Any = data
     elif isinstance(data, dict):
         if not data or not all(isinstance(v, list) for v in data.values()):
             keys = ", ".join(map(str, data)) or "none"
-            raise _fail(("path",), f"{source}: {shape}; got a mapping with keys: {keys}")
+            raise DatasetError.at(("path",), f"{source}: {shape}; got a mapping with keys: {keys}")
         rows = _pick_split(data, split, list(data), source)
     else:
-        raise _fail(("path",), f"{source}: {shape}; got {_kind(data)}")
+        raise DatasetError.at(("path",), f"{source}: {shape}; got {value_kind(data)}")
     problems = [
-        DatasetProblem(("path",), f"{source} row {i}: expected a JSON object, got {_kind(row)}")
+        DatasetProblem(
+            ("path",), f"{source} row {i}: expected a JSON object, got {value_kind(row)}"
+        )
         for i, row in enumerate(rows)
         if not isinstance(row, dict)
     ]
     if problems:
-        raise DatasetError.of(_capped(problems, "rows that are not objects"))
-    return _Table(source, _columns_of(rows), rows)
+        raise DatasetError.of(cap_problems(problems, "rows that are not objects"))
+    return Table(source, _columns_of(rows), rows)
 
 
 def _pick_split(data: dict[str, Any], split: str | None, available: list[str], source: str) -> Any:
@@ -216,10 +215,10 @@ def _pick_split(data: dict[str, Any], split: str | None, available: list[str], s
         message = (
             f"unknown split '{split}' in {source}{suggest(split, available)}; available: {listed}"
         )
-    raise _fail(("split",), message)
+    raise DatasetError.at(("split",), message)
 
 
-def _read_parquet(path: Path, source: str) -> _Table:
+def _read_parquet(path: Path, source: str) -> Table:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -227,8 +226,8 @@ def _read_parquet(path: Path, source: str) -> _Table:
         with pq.ParquetFile(path) as file:
             table = file.read()
     except (pa.ArrowException, OSError) as exc:
-        raise _fail(("path",), f"{source}: cannot read Parquet: {exc}") from None
-    return _Table(source, *_arrow_rows(table))
+        raise DatasetError.at(("path",), f"{source}: cannot read Parquet: {exc}") from None
+    return Table(source, *_arrow_rows(table))
 
 
 def _arrow_rows(table: Any) -> tuple[list[str], list[dict[str, Any]]]:
@@ -285,7 +284,7 @@ def _hf_data_files(hf: HfSource, base_dir: Path) -> Any:
             return pattern
         if not glob.glob(pattern, root_dir=base_dir, recursive=True):
             message = f"no file matches '{pattern}' in {base_dir.resolve()}"
-            raise _fail(("hf", "data_files"), message)
+            raise DatasetError.at(("hf", "data_files"), message)
         return str(base_dir / pattern)
 
     files = hf.data_files
@@ -301,7 +300,7 @@ def _hf_data_files(hf: HfSource, base_dir: Path) -> Any:
     return None
 
 
-def _read_hf(spec: DatasetSpec, base_dir: Path) -> _Table:
+def _read_hf(spec: DatasetSpec, base_dir: Path) -> Table:
     import datasets
 
     assert spec.hf is not None
@@ -334,10 +333,10 @@ def _read_hf(spec: DatasetSpec, base_dir: Path) -> _Table:
                     f"unknown split '{base_split}' in {source}"
                     f"{suggest(base_split, available)}; available: {listed}"
                 )
-                raise _fail(("split",), message) from exc
+                raise DatasetError.at(("split",), message) from exc
             message = f"cannot load Hugging Face dataset {source}: {_innermost(exc)}"
-            raise _fail(("hf",), message) from exc
-    return _Table(source, *_arrow_rows(ds.with_format("arrow")[:]))
+            raise DatasetError.at(("hf",), message) from exc
+    return Table(source, *_arrow_rows(ds.with_format("arrow")[:]))
 
 
 def _hf_split_names(datasets: Any, target: str, options: dict[str, Any]) -> list[str]:
@@ -347,7 +346,8 @@ def _hf_split_names(datasets: Any, target: str, options: dict[str, Any]) -> list
         return []
 
 
-def _read(spec: DatasetSpec, base_dir: Path) -> _Table:
+def read_table(spec: DatasetSpec, base_dir: Path) -> Table:
+    """Every row of ``spec``'s source; relative paths resolve against ``base_dir``."""
     if spec.hf is not None:
         return _read_hf(spec, base_dir)
     assert spec.path is not None
@@ -359,15 +359,15 @@ def _read(spec: DatasetSpec, base_dir: Path) -> _Table:
         message = (
             f"cannot tell the format of '{source}' from its extension; set it to one of {known}"
         )
-        raise _fail(("format",), message)
+        raise DatasetError.at(("format",), message)
     if not path.is_file():
-        raise _fail(("path",), _not_found(path, source, base_dir))
+        raise DatasetError.at(("path",), _not_found(path, source, base_dir))
     if spec.split is not None and fmt != "json":
         message = (
             f"'split' applies to 'hf' and to JSON files holding {{split: [rows]}}; "
             f"{source} is a {fmt.upper() if fmt == 'csv' else fmt.capitalize()} file"
         )
-        raise _fail(("split",), message)
+        raise DatasetError.at(("split",), message)
     if fmt == "csv":
         return _read_csv(path, source)
     if fmt == "jsonl":

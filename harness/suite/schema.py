@@ -104,7 +104,7 @@ def suite_schema() -> dict[str, Any]:
     defs["Expectation"] = {"oneOf": [_metric_branch(n, defs) for n in metrics.names()]}
     schema["properties"]["adapters"]["additionalProperties"] = {"$ref": "#/$defs/Adapter"}
     try:
-        from harness.suite.datasets import DatasetSpec
+        from harness.suite.dataset_spec import DatasetSpec
 
         dataset = _inline(DatasetSpec, defs, "DatasetSpec.")
         defs["Dataset"] = dataset
