@@ -1,0 +1,281 @@
+"""The second pass, on each file's raw data: every piece checked against its registry or model.
+
+Adapter options against their registered type (``${ENV}`` references present), expectations
+against their metric, datasets, the emulator section and gates; every error is collected.
+It runs on raw data, so it runs even when the file failed its ``SuiteFileSpec`` pass.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.adapters.base import adapters
+from harness.errors import Location, SuiteError
+from harness.metrics import Expectation, metrics, parse_expectation
+from harness.registry import UnknownNameError, suggest
+from harness.suite.dataset_spec import DatasetSpec
+from harness.suite.datasets import DatasetError, DatasetRow, load_dataset_rows
+from harness.suite.envref import find_env_refs, resolve_env_refs
+from harness.suite.loaded import AdapterConfig
+from harness.suite.model import EMULATOR_STAND_INS, AdapterSpec, EmulatorRef, GateSpec
+from harness.suite.template import TemplateProblem, is_template, render_value
+from harness.yamlio import KeyPath, YamlDocument, describe_path, locations_from_validation_error
+
+__all__ = ["Checker", "RawExpectation"]
+
+_ENVELOPE_KEYS = ("type", "served_by", "role", "concurrency", "rpm")
+_GATE_METRICS = (
+    "pass_rate",
+    "error_rate",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "ttft_p50_ms",
+    "ttft_p90_ms",
+)
+
+
+@dataclass(frozen=True)
+class RawExpectation:
+    """An expectation as written; ``templated`` ones are parsed per case, the rest once."""
+
+    doc: YamlDocument
+    path: KeyPath
+    raw: Any
+    templated: bool
+
+
+class Checker:
+    """Checks the pieces of a suite, adding every problem to ``errors``."""
+
+    def __init__(self, errors: list[Location]) -> None:
+        self.errors = errors
+        self.adapter_names: list[str] = []  # every adapter declared, valid or not
+
+    def at(self, doc: YamlDocument, path: KeyPath, message: str, *, key: bool = False) -> None:
+        self.errors.append(doc.location(path, message, key=key))
+
+    def adapter(self, doc: YamlDocument, name: str, raw: Any) -> AdapterConfig | None:
+        path: KeyPath = ("adapters", name)
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+            return None  # the envelope pass reports it
+        try:
+            kind = adapters.get(raw["type"])
+        except UnknownNameError as exc:
+            self.at(doc, (*path, "type"), f"{describe_path((*path, 'type'))}: {exc}")
+            return None
+        options = {k: v for k, v in raw.items() if k not in _ENVELOPE_KEYS}
+        base_dir = Path(doc.file).resolve().parent
+        for key in kind.path_options:  # e.g. a replay cassette beside the suite
+            value = options.get(key)
+            if isinstance(value, str) and "${" not in value and not Path(value).is_absolute():
+                options[key] = str(base_dir / value)
+        missing = [n for n in find_env_refs(options) if n not in os.environ]
+        for var in dict.fromkeys(missing):
+            key = next(k for k, v in options.items() if var in find_env_refs(v))
+            self.at(
+                doc,
+                (*path, key),
+                f"{describe_path((*path, key))}: environment variable "
+                f"{var} is not set (referenced as ${{{var}}})",
+            )
+        if missing:
+            return None
+        to_check = resolve_env_refs(options)
+        if raw.get("served_by") == "emulator":
+            # the emulator fills these in at run time; stand-ins let the rest be checked now
+            fields = kind.options.model_fields
+            for key, stand_in in EMULATOR_STAND_INS.items():
+                if key in fields:
+                    to_check.setdefault(key, stand_in)
+        try:
+            validated = kind.options.model_validate(to_check)
+        except ValidationError as exc:
+            found = locations_from_validation_error(exc, doc, kind.options, path)
+            self.errors.extend(_scrub(found, options))
+            return None
+        served = raw.get("served_by")
+        try:
+            envelope = AdapterSpec.model_validate({k: raw[k] for k in _ENVELOPE_KEYS if k in raw})
+        except ValidationError:
+            return None  # the envelope pass reports it
+        return AdapterConfig(
+            name,
+            kind,
+            validated,
+            served if isinstance(served, str) else None,
+            options,
+            envelope.role,
+            envelope.concurrency,
+            envelope.rpm,
+        )
+
+    def raw_expectations(self, doc: YamlDocument, raw: Any, path: KeyPath) -> list[RawExpectation]:
+        if not isinstance(raw, list):
+            return []
+        return [
+            RawExpectation(doc, (*path, j), item, _has_template(item)) for j, item in enumerate(raw)
+        ]
+
+    def parse(self, rx: RawExpectation, variables: dict[str, Any]) -> Expectation | None:
+        raw = rx.raw
+        if rx.templated:
+            try:
+                raw = render_value(raw, variables)
+            except TemplateProblem as exc:
+                self.at(rx.doc, rx.path, f"{describe_path(rx.path)}: {exc}")
+                return None
+        try:
+            expectation = parse_expectation(raw)
+        except UnknownNameError as exc:
+            name = next(iter(raw))
+            self.at(rx.doc, (*rx.path, name), f"{describe_path(rx.path)}: {exc}", key=True)
+        except ValidationError as exc:
+            name = next(iter(raw))
+            metric = metrics.get(str(name))
+            base = (*rx.path, name)
+            if not isinstance(raw[name], dict) and metric.shorthand:
+                for err in exc.errors(include_url=False):
+                    msg = err["msg"].removeprefix("Value error, ")
+                    self.at(rx.doc, base, f"{describe_path(base)}: {msg}")
+            else:
+                self.errors.extend(
+                    locations_from_validation_error(exc, rx.doc, metric.options, base)
+                )
+        except ValueError as exc:
+            self.at(rx.doc, rx.path, f"{describe_path(rx.path)}: {exc}")
+        else:
+            names = self.adapter_names
+            for judge in expectation.metric.judge_adapters(expectation.options):
+                if judge not in names:
+                    where = (*rx.path, next(iter(raw)))
+                    self.at(
+                        rx.doc,
+                        where,
+                        f"{describe_path(where)}: judge adapter '{judge}' "
+                        f"is not defined{suggest(judge, names)}; adapters: {', '.join(names)}",
+                    )
+                    return None
+            return expectation
+        return None
+
+    def dataset(
+        self, doc: YamlDocument, file: Path, i: int, raw: dict[str, Any]
+    ) -> tuple[DatasetSpec, list[DatasetRow]] | None:
+        """The spec and selected rows of ``datasets[i]`` in ``file``, or None after an error."""
+        at: KeyPath = ("datasets", i)
+        try:
+            spec = DatasetSpec.model_validate(raw)
+        except ValidationError as exc:
+            self.errors.extend(locations_from_validation_error(exc, doc, DatasetSpec, at))
+            return None
+        try:
+            rows = load_dataset_rows(spec, file.parent)
+        except DatasetError as exc:
+            for problem in exc.problems:
+                where = (*at, *problem.path)
+                self.at(doc, where, f"{describe_path(where)}: {problem.message}")
+            return None
+        return spec, rows
+
+    def emulator(
+        self,
+        section: tuple[YamlDocument, Path, EmulatorRef | str] | None,
+        suite_adapters: dict[str, AdapterConfig],
+    ) -> tuple[Any, Path | None]:
+        """The emulator config the run will start (validated now), and its file if it has one.
+
+        ``served_by: emulator`` with no ``emulator:`` section means the built-in models.
+        """
+        from harness.emulator.load import (
+            load_default_config,
+            load_emulator_config,
+            validate_config_data,
+        )
+
+        if section is None:
+            if any(a.served_by == "emulator" for a in suite_adapters.values()):
+                return load_default_config(), None
+            return None, None
+        doc, file, ref = section
+        rel = ref if isinstance(ref, str) else ref.config
+        if rel is not None:
+            where: KeyPath = ("emulator",) if isinstance(ref, str) else ("emulator", "config")
+            path = (file.parent / rel).resolve()
+            if not path.is_file():
+                self.at(doc, where, f"{describe_path(where)}: file not found: {rel}")
+                return None, None
+            try:
+                return load_emulator_config(path), path
+            except SuiteError as exc:
+                self.errors.extend(exc.locations)
+                return None, None
+        assert not isinstance(ref, str)
+        if ref.models is None:
+            return load_default_config(), None
+        inline = ref.model_dump(exclude={"config"}, exclude_none=True)
+        try:
+            return validate_config_data(doc, inline, ("emulator",)), None
+        except SuiteError as exc:
+            self.errors.extend(exc.locations)
+            return None, None
+
+    def gates(self, raw_gates: list[tuple[YamlDocument, int, Any]]) -> tuple[GateSpec, ...]:
+        """Validate each gate on its own (so one bad gate hides no other) and its references."""
+        names = self.adapter_names
+        known = list(_GATE_METRICS) + [f"expectation:{m}" for m in metrics.names()]
+        out: list[GateSpec] = []
+        for doc, i, raw in raw_gates:
+            at: KeyPath = ("gates", i)
+            try:
+                gate = GateSpec.model_validate(raw)
+            except ValidationError as exc:
+                self.errors.extend(locations_from_validation_error(exc, doc, GateSpec, at))
+                continue
+            for key in ("adapter", "baseline", "candidate"):
+                value = getattr(gate, key)
+                if value is not None and value not in names:
+                    self.at(
+                        doc,
+                        (*at, key),
+                        f"{describe_path((*at, key))}: unknown adapter "
+                        f"'{value}'{suggest(value, names)}; adapters: {', '.join(names)}",
+                    )
+            if gate.metric not in known:
+                self.at(
+                    doc,
+                    (*at, "metric"),
+                    f"{describe_path((*at, 'metric'))}: unknown gate "
+                    f"metric '{gate.metric}'{suggest(gate.metric, known)}; expected one of: "
+                    f"{', '.join(_GATE_METRICS)}, expectation:<metric>",
+                )
+            out.append(gate)
+        return tuple(out)
+
+
+def _scrub(locations: list[Location], options: dict[str, Any]) -> list[Location]:
+    """Drop values read from the environment from messages (a bad ${TOKEN} must not print it)."""
+    secrets = [str(resolve_env_refs(raw)) for raw in options.values() if find_env_refs(raw)]
+    out = []
+    for loc in locations:
+        msg = loc.message
+        for secret in secrets:
+            if secret:
+                msg = msg.replace(secret, "***")
+        out.append(Location(loc.file, loc.line, loc.column, msg))
+    return out
+
+
+def _has_template(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, dict):
+        return any(_has_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_template(v) for v in value)
+    return False
