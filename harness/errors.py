@@ -62,7 +62,10 @@ class SuiteError(HarnessError):
     """A suite (or emulator config) is invalid; holds all problems found, sorted by position."""
 
     def __init__(self, locations: list[Location]) -> None:
-        self.locations = sorted(set(locations), key=lambda loc: (loc.file, loc.line, loc.column))
+        # Duplicates dropped in first-seen order, then a stable sort: ties keep the order they
+        # were found in, so the same suite always gives the same message.
+        unique = dict.fromkeys(locations)
+        self.locations = sorted(unique, key=lambda loc: (loc.file, loc.line, loc.column))
         super().__init__(self.render())
 
     def render(self) -> str:

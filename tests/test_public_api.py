@@ -13,11 +13,14 @@ MODULES = [
     "harness.adapters",
     "harness.emulator",
     "harness.errors",
-    "harness.records.merge",
     "harness.metrics",
     "harness.records",
-    "harness.registry",
+    "harness.records.cassette",
+    "harness.records.jsonl",
+    "harness.records.merge",
     "harness.records.store",
+    "harness.registry",
+    "harness.yamlio",
 ]
 
 

@@ -34,3 +34,12 @@ def test_unknown_name_lists_and_suggests() -> None:
     assert "did you mean 'gradient-adapter'" in msg
     assert "available: gradient-adapter, gradient-base" in msg
     assert "gradient-base" in reg and "nope" not in reg
+
+
+def test_suite_error_keeps_the_found_order_of_problems_at_one_position() -> None:
+    from harness.errors import Location, SuiteError
+
+    found = [Location("s.yaml", 3, 1, m) for m in ("zeta", "alpha", "zeta", "mid")]
+    found.insert(0, Location("s.yaml", 9, 1, "later"))
+    error = SuiteError(found)
+    assert [loc.message for loc in error.locations] == ["zeta", "alpha", "mid", "later"]
