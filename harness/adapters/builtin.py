@@ -1,4 +1,8 @@
-"""Built-in adapter types: gradient-adapter, gradient-base, and any llama-index LLM by path."""
+"""Built-in adapter types: gradient-adapter, gradient-base, and any llama-index LLM by path.
+
+Their options models are plain pydantic (``gradient_options.py``), so a suite validates without
+llama-index or gradientai; ``build`` imports the LLM classes.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from harness.adapters.base import AdapterType
-from harness.adapters.gradient import GradientBaseModelLLM, GradientModelAdapterLLM
+from harness.adapters.gradient_options import (
+    GradientBaseModelLLMOptions,
+    GradientModelAdapterLLMOptions,
+)
 from harness.registry import import_object
 
 __all__ = ["GRADIENT_ADAPTER", "GRADIENT_BASE", "LLAMA_INDEX", "options_model_for"]
@@ -16,7 +23,8 @@ __all__ = ["GRADIENT_ADAPTER", "GRADIENT_BASE", "LLAMA_INDEX", "options_model_fo
 def options_model_for(llm_class: type[BaseModel]) -> type[BaseModel]:
     """The fields the LLM class declares itself (not llama-index's) as a strict options model.
 
-    Deriving rather than copying keeps suite options field-for-field with the adapter.
+    The light options models of the adapter types are tested against this derived model, so
+    suite options stay field for field with the adapter. Imports llama-index.
     """
     from llama_index.core.llms import CustomLLM
 
@@ -32,25 +40,30 @@ def options_model_for(llm_class: type[BaseModel]) -> type[BaseModel]:
     return model
 
 
-def _build_from(llm_class: type[BaseModel]) -> Any:
-    def build(options: BaseModel) -> Any:
-        return llm_class(**options.model_dump(exclude_unset=True))
+def _build_gradient_adapter(options: BaseModel) -> Any:
+    from harness.adapters.gradient import GradientModelAdapterLLM
 
-    return build
+    return GradientModelAdapterLLM(**options.model_dump(exclude_unset=True))
+
+
+def _build_gradient_base(options: BaseModel) -> Any:
+    from harness.adapters.gradient import GradientBaseModelLLM
+
+    return GradientBaseModelLLM(**options.model_dump(exclude_unset=True))
 
 
 GRADIENT_ADAPTER = AdapterType(
     name="gradient-adapter",
-    options=options_model_for(GradientModelAdapterLLM),
-    build=_build_from(GradientModelAdapterLLM),
+    options=GradientModelAdapterLLMOptions,
+    build=_build_gradient_adapter,
     description="A Gradient fine-tuned model adapter (GradientModelAdapterLLM)",
     model_option="model_adapter_id",
 )
 
 GRADIENT_BASE = AdapterType(
     name="gradient-base",
-    options=options_model_for(GradientBaseModelLLM),
-    build=_build_from(GradientBaseModelLLM),
+    options=GradientBaseModelLLMOptions,
+    build=_build_gradient_base,
     description="A Gradient base model by slug (GradientBaseModelLLM)",
     model_option="base_model_slug",
 )

@@ -15,19 +15,17 @@ Behaviour in short (details in the class docstrings):
   ``aiohttp.ClientSession`` per event loop, so it neither blocks the loop nor inherits the SDK's
   cap of 8 requests in flight.
 - Gradient answers in one piece: streaming yields a single chunk (``streaming_emulated = True``).
+
+The requests themselves are ``gradient_api.py``; what a suite may write is ``gradient_options.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import difflib
-import os
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
-from urllib.parse import quote
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
 
 from llama_index.core.base.llms.generic_utils import (
     astream_completion_response_to_chat_response,
@@ -48,15 +46,27 @@ from pydantic import ConfigDict, Field, GetJsonSchemaHandler, PrivateAttr
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from harness.adapters.http import MASK, AsyncHttpClient, error_for_status, redact, urllib3_error
-from harness.errors import (
-    AdapterError,
-    ConfigurationError,
-    ConnectionFailedError,
-    InvalidRequestError,
-    ModelNotFoundError,
-    ServerError,
+from harness.adapters.gradient_api import (
+    COMPLETION_OPTIONS,
+    ENV_ACCESS_TOKEN,
+    ENV_HOST,
+    ENV_WORKSPACE_ID,
+    MODEL_ID_LENGTH,
+    SYNC_POOL_SIZE,
+    GradientSettings,
+    base_model_id_async,
+    base_model_id_sync,
+    complete_async,
+    complete_sync,
+    completion_body,
+    id_length_problems,
+    look_up_model_async,
+    look_up_model_sync,
+    read_settings,
+    sdk_models_api,
 )
+from harness.adapters.gradient_options import DEFAULT_TIMEOUT_S
+from harness.adapters.http import MASK, AsyncHttpClient
 
 __all__ = [
     "ASYNC_CONNECTION_LIMIT",
@@ -73,36 +83,16 @@ __all__ = [
     "GradientModelAdapterLLM",
 ]
 
-ENV_ACCESS_TOKEN = "GRADIENT_ACCESS_TOKEN"
-ENV_WORKSPACE_ID = "GRADIENT_WORKSPACE_ID"
-ENV_HOST = "GRADIENT_API_URL"
-
 #: Context window reported in ``metadata``: the 4k window of the Llama-2-family models Gradient
 #: served. The API does not report one, so this is documentation, not a limit we enforce.
 CONTEXT_WINDOW = 4096
 #: ``metadata.num_output`` when ``max_tokens`` is None (llama-index's own default).
 DEFAULT_NUM_OUTPUT = 256
-DEFAULT_TIMEOUT_S = 60.0
-#: Model ids are exactly this long; the SDK rejects any other length client-side.
-MODEL_ID_LENGTH = 50
-#: urllib3 connections kept per host by the sync path (the SDK's default is 4).
-SYNC_POOL_SIZE = 64
 #: Simultaneous connections of the async path, per event loop.
 ASYNC_CONNECTION_LIMIT = 256
-#: Keyword arguments that complete/stream_complete/acomplete/astream_complete accept.
-COMPLETION_OPTIONS = ("auto_template", "guidance", "max_tokens", "temperature", "top_k", "top_p")
-
-_T = TypeVar("_T")
 
 # Fields rendered like the reference (pydantic v1) schema: their type, not required, default null.
 _NULLABLE_FIELDS = ("max_tokens", "access_token", "host", "workspace_id")
-
-
-@dataclass(frozen=True)
-class _Settings:
-    host: str
-    workspace_id: str
-    access_token: str = field(repr=False)
 
 
 class _GradientLLM(CustomLLM):
@@ -129,7 +119,7 @@ class _GradientLLM(CustomLLM):
 
     _lock: threading.RLock = PrivateAttr(default_factory=threading.RLock)
     _resolve_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
-    _settings: _Settings | None = PrivateAttr(default=None)
+    _settings: GradientSettings | None = PrivateAttr(default=None)
     _api_client: Any = PrivateAttr(default=None)  # gradientai ApiClient (untyped SDK)
     _models_api: Any = PrivateAttr(default=None)  # gradientai ModelsApi (untyped SDK)
     _model_id: str | None = PrivateAttr(default=None)
@@ -155,10 +145,10 @@ class _GradientLLM(CustomLLM):
         """Problems with the model reference itself, found without a request."""
         return []
 
-    def _resolve_model_sync(self, settings: _Settings, models_api: Any) -> str:
+    def _resolve_model_sync(self, settings: GradientSettings, models_api: Any) -> str:
         raise NotImplementedError
 
-    async def _resolve_model_async(self, settings: _Settings) -> str:
+    async def _resolve_model_async(self, settings: GradientSettings) -> str:
         raise NotImplementedError
 
     # -- pydantic ---------------------------------------------------------------------------------
@@ -197,43 +187,17 @@ class _GradientLLM(CustomLLM):
         """
         self._get_settings()
 
-    def _get_settings(self) -> _Settings:
+    def _get_settings(self) -> GradientSettings:
         with self._lock:
             if self._settings is None:
-                self._settings = self._read_settings()
-            return self._settings
-
-    def _read_settings(self) -> _Settings:
-        token = self.access_token or os.environ.get(ENV_ACCESS_TOKEN) or None
-        workspace = self.workspace_id or os.environ.get(ENV_WORKSPACE_ID) or None
-        host = self.host or os.environ.get(ENV_HOST) or None
-        problems = []
-        if token is None:
-            problems.append(
-                f"access_token is not set: pass access_token=... or set {ENV_ACCESS_TOKEN}"
-            )
-        if workspace is None:
-            problems.append(
-                f"workspace_id is not set: pass workspace_id=... or set {ENV_WORKSPACE_ID}"
-            )
-        if host is None:
-            problems.append(
-                f"host is not set: pass host=... or set {ENV_HOST} (the hosted Gradient service"
-                " has shut down; point host at your deployment or the harness emulator)"
-            )
-        elif not host.startswith(("http://", "https://")):
-            problems.append(f"host must be an http:// or https:// URL, got {host!r}")
-        problems.extend(self._model_problems())
-        if problems:
-            raise ConfigurationError(
-                redact(
-                    f"{type(self).__name__} for {self._model_label} is not usable:\n  - "
-                    + "\n  - ".join(problems),
-                    [token],
+                self._settings = read_settings(
+                    access_token=self.access_token,
+                    workspace_id=self.workspace_id,
+                    host=self.host,
+                    describe=f"{type(self).__name__} for {self._model_label}",
+                    model_problems=self._model_problems(),
                 )
-            )
-        assert token is not None and workspace is not None and host is not None
-        return _Settings(host=host.rstrip("/"), workspace_id=workspace, access_token=token)
+            return self._settings
 
     # -- llama-index interface --------------------------------------------------------------------
 
@@ -342,39 +306,9 @@ class _GradientLLM(CustomLLM):
 
     def _body(self, prompt: str, options: dict[str, Any]) -> Any:
         """The SDK's CompleteModelBodyParams for ``prompt``; validated before any request."""
-        from gradientai.openapi.client.models.complete_model_body_params import (
-            CompleteModelBodyParams,
+        return completion_body(
+            prompt, options, max_tokens=self.max_tokens, model_label=self._model_label
         )
-        from pydantic.v1 import ValidationError as V1ValidationError
-
-        unknown = sorted(set(options) - set(COMPLETION_OPTIONS))
-        if unknown:
-            hints = []
-            for name in unknown:
-                close = difflib.get_close_matches(name, COMPLETION_OPTIONS, n=1)
-                hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-            raise ConfigurationError(
-                f"unknown completion option{'s' if len(unknown) > 1 else ''} "
-                f"{', '.join(hints)} for {self._model_label}; "
-                f"expected one of: {', '.join(COMPLETION_OPTIONS)}"
-            )
-        params: dict[str, Any] = {
-            name: options[name]
-            for name in ("auto_template", "guidance", "temperature", "top_k", "top_p")
-            if options.get(name) is not None
-        }
-        max_tokens = options.get("max_tokens", self.max_tokens)
-        if max_tokens is not None:
-            params["max_generated_token_count"] = max_tokens
-        try:
-            return CompleteModelBodyParams(query=prompt, **params)
-        except V1ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
-            raise InvalidRequestError(
-                f"invalid completion request for {self._model_label}: {problems}"
-            ) from None
 
     def _to_response(self, generated_output: str, finish_reason: str) -> CompletionResponse:
         return CompletionResponse(
@@ -385,24 +319,11 @@ class _GradientLLM(CustomLLM):
 
     # -- sync path: the gradientai SDK ------------------------------------------------------------
 
-    def _sync_api(self) -> tuple[_Settings, Any]:
+    def _sync_api(self) -> tuple[GradientSettings, Any]:
         settings = self._get_settings()
         with self._lock:
             if self._models_api is None:
-                from gradientai.openapi.client.api.models_api import ModelsApi
-                from gradientai.openapi.client.api_client import ApiClient
-                from gradientai.openapi.client.configuration import Configuration
-
-                # The generated SDK is unannotated, hence the no-untyped-call ignores.
-                config = Configuration(  # type: ignore[no-untyped-call]
-                    access_token=settings.access_token, host=settings.host
-                )
-                config.connection_pool_maxsize = SYNC_POOL_SIZE
-                # No silent urllib3 retries: one call is one request within `timeout`;
-                # retrying is the runner's decision.
-                config.retries = False
-                self._api_client = ApiClient(config)  # type: ignore[no-untyped-call]
-                self._models_api = ModelsApi(self._api_client)  # type: ignore[no-untyped-call]
+                self._api_client, self._models_api = sdk_models_api(settings)
             return settings, self._models_api
 
     def _model_id_sync(self) -> str:
@@ -418,48 +339,15 @@ class _GradientLLM(CustomLLM):
         body = self._body(prompt, options)
         model_id = self._model_id_sync()
         settings, models_api = self._sync_api()
-        result = self._sdk_call(
-            self._what("completion"),
-            lambda: models_api.complete_model(
-                id=model_id,
-                x_gradient_workspace_id=settings.workspace_id,
-                complete_model_body_params=body,
-                _request_timeout=self.timeout,
-            ),
+        text, finish_reason = complete_sync(
+            models_api,
+            settings,
+            model_id,
+            body,
+            what=self._what("completion"),
+            timeout_s=self.timeout,
         )
-        return self._to_response(result.generated_output, result.finish_reason)
-
-    def _sdk_call(self, what: str, call: Callable[[], _T]) -> _T:
-        """Run one SDK call, mapping its exceptions to AdapterErrors (never using their str)."""
-        import urllib3.exceptions as u3
-        from gradientai.openapi.client.exceptions import ApiException
-
-        settings = self._get_settings()
-        try:
-            return call()
-        except ApiException as exc:
-            if not exc.status:  # status 0: TLS failure or a request the SDK could not build
-                error: AdapterError = ConnectionFailedError(
-                    f"{what} failed: cannot reach {settings.host}"
-                )
-            else:
-                headers = exc.headers or {}
-                error = error_for_status(
-                    int(exc.status),
-                    exc.body,
-                    retry_after=headers.get("Retry-After"),
-                    what=what,
-                    secrets=[settings.access_token],
-                )
-        except u3.HTTPError as exc:
-            error = urllib3_error(exc, what=what, host=settings.host, timeout_s=self.timeout)
-        except ValueError as exc:  # includes pydantic.v1 ValidationError of the response
-            error = ServerError(
-                f"{what} failed: the server's answer does not match the Gradient API "
-                f"({type(exc).__name__})",
-                status=200,
-            )
-        raise error from None
+        return self._to_response(text, finish_reason)
 
     # -- async path: aiohttp ----------------------------------------------------------------------
 
@@ -474,48 +362,18 @@ class _GradientLLM(CustomLLM):
         return self._model_id
 
     async def _complete_async(self, prompt: str, options: dict[str, Any]) -> CompletionResponse:
-        from gradientai.openapi.client.models.complete_model_success import (
-            CompleteModelSuccess,
-        )
-
-        self._get_settings()
+        settings = self._get_settings()
         body = self._body(prompt, options)
         model_id = await self._model_id_async()
-        what = self._what("completion")
-        data = await self._request(
-            "POST", f"/models/{quote(model_id, safe='')}/complete", what, json_body=body.to_dict()
-        )
-        result = _parse(what, CompleteModelSuccess.from_dict, data)
-        return self._to_response(result.generated_output, result.finish_reason)
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        what: str,
-        *,
-        json_body: dict[str, Any] | None = None,
-        params: dict[str, str] | None = None,
-    ) -> Any:
-        """One REST call as the SDK makes it (same URL, headers, body); the decoded JSON answer."""
-        settings = self._get_settings()
-        headers = {
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {settings.access_token}",
-            "x-gradient-workspace-id": settings.workspace_id,
-        }
-        return await self._http.request_json(
-            method,
-            settings.host,
-            path,
-            what=what,
-            headers=headers,
+        text, finish_reason = await complete_async(
+            self._http,
+            settings,
+            model_id,
+            body,
+            what=self._what("completion"),
             timeout_s=self.timeout,
-            secrets=[settings.access_token],
-            json_body=json_body,
-            params=params,
         )
+        return self._to_response(text, finish_reason)
 
 
 class GradientModelAdapterLLM(_GradientLLM):
@@ -537,25 +395,20 @@ class GradientModelAdapterLLM(_GradientLLM):
         return f"model adapter {self.model_adapter_id!r}"
 
     def _model_problems(self) -> list[str]:
-        return _id_length_problems("model_adapter_id", self.model_adapter_id)
+        return id_length_problems("model_adapter_id", self.model_adapter_id)
 
-    def _resolve_model_sync(self, settings: _Settings, models_api: Any) -> str:
-        self._sdk_call(
-            self._what("lookup"),
-            lambda: models_api.get_model(
-                id=self.model_adapter_id,
-                x_gradient_workspace_id=settings.workspace_id,
-                _request_timeout=self.timeout,
-            ),
+    def _resolve_model_sync(self, settings: GradientSettings, models_api: Any) -> str:
+        what = self._what("lookup")
+        look_up_model_sync(
+            models_api, settings, self.model_adapter_id, what=what, timeout_s=self.timeout
         )
         return self.model_adapter_id
 
-    async def _resolve_model_async(self, settings: _Settings) -> str:
-        from gradientai.openapi.client.models.get_model_success import GetModelSuccess
-
+    async def _resolve_model_async(self, settings: GradientSettings) -> str:
         what = self._what("lookup")
-        data = await self._request("GET", f"/models/{quote(self.model_adapter_id, safe='')}", what)
-        _parse(what, GetModelSuccess.from_dict, data)
+        await look_up_model_async(
+            self._http, settings, self.model_adapter_id, what=what, timeout_s=self.timeout
+        )
         return self.model_adapter_id
 
 
@@ -576,63 +429,14 @@ class GradientBaseModelLLM(_GradientLLM):
     def _model_label(self) -> str:
         return f"base model {self.base_model_slug!r}"
 
-    def _resolve_model_sync(self, settings: _Settings, models_api: Any) -> str:
-        listing = self._sdk_call(
-            self._what("listing base models for"),
-            lambda: models_api.list_models(
-                x_gradient_workspace_id=settings.workspace_id,
-                # as the SDK's Gradient.get_base_model does; the API's default is fineTune
-                capability="any",
-                only_base=True,
-                _request_timeout=self.timeout,
-            ),
-        )
-        return self._pick(listing)
-
-    async def _resolve_model_async(self, settings: _Settings) -> str:
-        from gradientai.openapi.client.models.list_models_success import ListModelsSuccess
-
+    def _resolve_model_sync(self, settings: GradientSettings, models_api: Any) -> str:
         what = self._what("listing base models for")
-        # The query string the SDK sends, byte for byte: its bool goes through str() ("True").
-        params = {"capability": "any", "onlyBase": "True"}
-        data = await self._request("GET", "/models", what, params=params)
-        return self._pick(_parse(what, ListModelsSuccess.from_dict, data))
+        return base_model_id_sync(
+            models_api, settings, self.base_model_slug, what=what, timeout_s=self.timeout
+        )
 
-    def _pick(self, listing: Any) -> str:
-        """The id of the model whose slug is ``base_model_slug``, from a ListModelsSuccess."""
-        ids_by_slug: dict[str, str] = {}
-        for entry in listing.models:
-            model = getattr(entry, "actual_instance", entry)
-            slug = getattr(model, "slug", None)
-            if slug is not None:
-                ids_by_slug[slug] = model.id
-        model_id = ids_by_slug.get(self.base_model_slug)
-        if model_id is None:
-            close = difflib.get_close_matches(self.base_model_slug, list(ids_by_slug), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            available = ", ".join(sorted(ids_by_slug)) or "none"
-            raise ModelNotFoundError(
-                f"unknown base model slug {self.base_model_slug!r}{hint}; available: {available}"
-            )
-        return model_id
-
-
-def _id_length_problems(name: str, value: str) -> list[str]:
-    if len(value) == MODEL_ID_LENGTH:
-        return []
-    return [
-        f"{name} must be exactly {MODEL_ID_LENGTH} characters long (the Gradient API's id"
-        f" format, which the gradientai SDK enforces), got {len(value)}: {value!r}"
-    ]
-
-
-def _parse(what: str, parse: Callable[[Any], _T], data: Any) -> _T:
-    """Parse a JSON answer with the SDK's own model, so both paths accept the same answers."""
-    try:
-        return parse(data)
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise ServerError(
-            f"{what} failed: the server's answer does not match the Gradient API "
-            f"({type(exc).__name__})",
-            status=200,
-        ) from None
+    async def _resolve_model_async(self, settings: GradientSettings) -> str:
+        what = self._what("listing base models for")
+        return await base_model_id_async(
+            self._http, settings, self.base_model_slug, what=what, timeout_s=self.timeout
+        )
