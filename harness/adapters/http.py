@@ -218,7 +218,7 @@ class AsyncHttpClient:
         """
         import aiohttp
 
-        session = await self._session()
+        session = await self.session()
         try:
             async with session.request(
                 method,
@@ -253,7 +253,8 @@ class AsyncHttpClient:
                 f"{what} failed: the server's answer is not JSON", status=status
             ) from None
 
-    async def _session(self) -> aiohttp.ClientSession:
+    async def session(self) -> aiohttp.ClientSession:
+        """This loop's session, opened on first use and closed when the loop shuts down."""
         import aiohttp
 
         loop = asyncio.get_running_loop()

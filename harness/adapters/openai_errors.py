@@ -1,13 +1,22 @@
-"""OpenAI-shaped error answers (HTTP status and ``{"error": …}`` body) as harness errors."""
+"""Failures of an OpenAI-compatible server as harness errors.
+
+OpenAI-shaped error answers (HTTP status and ``{"error": …}`` body), ``{"error": …}`` events
+inside a 200 stream, and timeouts and aiohttp failures of a request. Messages never hold
+the key.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
 
 from harness.adapters.http import describe_error_body, parse_retry_after, redact
+from harness.adapters.openai_options import ENV_API_KEY
 from harness.errors import (
     AdapterError,
     AuthenticationError,
+    ConnectionFailedError,
     InvalidRequestError,
     ModelNotFoundError,
     RateLimitedError,
@@ -15,10 +24,13 @@ from harness.errors import (
     ServerError,
 )
 
-__all__ = ["ENV_API_KEY", "describe_openai_error", "error_for_status"]
-
-#: Where the key comes from when no ``api_key`` is given (named in the hint of a 401).
-ENV_API_KEY = "OPENAI_API_KEY"
+__all__ = [
+    "ENV_API_KEY",
+    "describe_openai_error",
+    "error_for_status",
+    "stream_error_event",
+    "transport_error",
+]
 
 
 def describe_openai_error(body: str | bytes | None) -> str:
@@ -79,3 +91,41 @@ def error_for_status(
     if 500 <= status <= 599:
         return ServerError(message, status=status)
     return AdapterError(message, status=status)
+
+
+def stream_error_event(
+    error: Any, *, what: str, tokens: int, key: str, key_source: str
+) -> AdapterError:
+    """An ``{"error": …}`` event inside a 200 stream: by its code when that is a status."""
+    code = error.get("code") if isinstance(error, dict) else None
+    status = code if isinstance(code, int) and 400 <= code <= 599 else 500
+    return error_for_status(
+        status,
+        json.dumps({"error": error}),
+        retry_after=None,
+        what=f"{what} (mid-stream, after {tokens} tokens)",
+        key=key,
+        key_source=key_source,
+    )
+
+
+def transport_error(
+    exc: BaseException, *, what: str, api_base: str, timeout_s: float, tokens: int | None
+) -> AdapterError:
+    """A timeout or aiohttp failure of a request; ``tokens`` arrived (None: not a stream)."""
+    import aiohttp
+
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        arrived = f" ({tokens} tokens had arrived)" if tokens else ""
+        return RequestTimeoutError(f"{what} got no complete answer within {timeout_s:g}s{arrived}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = exc.strerror or type(exc.os_error).__name__
+        return ConnectionFailedError(f"{what} failed: cannot connect to {api_base} ({reason})")
+    if tokens is not None and (tokens or isinstance(exc, aiohttp.ClientPayloadError)):
+        return ConnectionFailedError(
+            f"{what} failed: the connection to {api_base} was lost mid-stream after "
+            f"{tokens} tokens ({type(exc).__name__})"
+        )
+    return ConnectionFailedError(
+        f"{what} failed: the connection to {api_base} was lost ({type(exc).__name__})"
+    )

@@ -1,4 +1,7 @@
-"""The ``openai-like`` adapter type: llama-index's ``OpenAILike``, raising harness errors."""
+"""The ``openai-like`` adapter type: llama-index's ``OpenAILike``, raising harness errors.
+
+Loads without llama-index or the openai SDK: ``OpenAILikeLLM`` is defined on first access.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +9,23 @@ import functools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from llama_index.core.base.llms.types import ChatMessage
 from pydantic import BaseModel, PrivateAttr
 
 from harness.adapters.base import AdapterType
 from harness.adapters.http import MASK, redact
-from harness.adapters.openai_compatible import (
-    CONTEXT_WINDOW,
-    OpenAICompatibleOptions,
-    resolve_api_key,
-)
 from harness.adapters.openai_errors import error_for_status
+from harness.adapters.openai_options import OpenAICompatibleOptions, resolve_api_key
 from harness.errors import (
     AdapterError,
     ConnectionFailedError,
     RequestTimeoutError,
     ServerError,
 )
+
+if TYPE_CHECKING:
+    from llama_index.core.base.llms.types import ChatMessage
 
 __all__ = [
     "OPENAI_LIKE",
@@ -196,6 +197,8 @@ def _openai_like_class() -> type[Any]:
 
 
 def _build_openai_like(options: BaseModel) -> Any:
+    from harness.adapters.openai_compatible_llm import CONTEXT_WINDOW
+
     values = options.model_dump()
     key, source = resolve_api_key(values["api_key"])
     llm = _openai_like_class()(

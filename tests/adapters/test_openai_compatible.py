@@ -13,12 +13,9 @@ from llama_index.core.llms import ChatMessage, ChatResponse, CompletionResponse
 from pydantic import ValidationError
 
 from harness.adapters.base import adapters
-from harness.adapters.openai_compatible import (
-    OPENAI_COMPATIBLE,
-    PLACEHOLDER_API_KEY,
-    OpenAICompatibleLLM,
-    OpenAICompatibleOptions,
-)
+from harness.adapters.openai_compatible import OPENAI_COMPATIBLE
+from harness.adapters.openai_compatible_llm import OpenAICompatibleLLM
+from harness.adapters.openai_options import PLACEHOLDER_API_KEY, OpenAICompatibleOptions
 from harness.errors import (
     AdapterError,
     AuthenticationError,

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from llama_index.core.llms import ChatMessage
 
-from harness.adapters.openai_compatible import OpenAICompatibleLLM
+from harness.adapters.openai_compatible_llm import OpenAICompatibleLLM
 from harness.adapters.openai_like import OPENAI_LIKE
 from harness.emulator import EmulatorConfig, EmulatorServer, SimulatedModel
 from harness.errors import (

@@ -12,8 +12,9 @@ from llama_index.core.llms import ChatMessage
 from llama_index.llms.openai_like import OpenAILike
 
 from harness.adapters.base import adapters
-from harness.adapters.openai_compatible import OPENAI_COMPATIBLE, PLACEHOLDER_API_KEY
+from harness.adapters.openai_compatible import OPENAI_COMPATIBLE
 from harness.adapters.openai_like import OPENAI_LIKE
+from harness.adapters.openai_options import PLACEHOLDER_API_KEY
 from harness.errors import (
     AdapterError,
     AuthenticationError,
