@@ -1,1 +1,1 @@
-"""Tests of the Gradient adapters (harness.adapters.gradient, harness.adapters.http)."""
+"""Tests of harness.adapters: the Gradient, OpenAI-compatible and replay LLMs and their types."""
