@@ -8,9 +8,13 @@ YAML config of models, answer rules, latency profiles and faults
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from harness.emulator.load import load_emulator_config
 from harness.emulator.profiles import EmulatorConfig, SimulatedModel
-from harness.emulator.server import EmulatorServer, emulator
+
+if TYPE_CHECKING:
+    from harness.emulator.server import EmulatorServer, emulator
 
 __all__ = [
     "DEFAULT_ACCESS_TOKEN",
@@ -26,3 +30,12 @@ DEFAULT_ACCESS_TOKEN = "emulator-token"
 """The bearer token ``harness run`` gives adapters it points at the emulator."""
 DEFAULT_WORKSPACE_ID = "emulator-workspace"
 """The workspace id ``harness run`` gives adapters it points at the emulator."""
+
+
+def __getattr__(name: str) -> Any:
+    """The server (aiohttp) loads on first use: validating a suite's emulator section is light."""
+    if name in ("EmulatorServer", "emulator"):
+        from harness.emulator import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'harness.emulator' has no attribute {name!r}")
