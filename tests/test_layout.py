@@ -14,9 +14,20 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "harness"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "harness"
 MAX_MODULE_LINES = 500
-HEAVY = ("pandas", "matplotlib", "scipy", "llama_index", "gradientai", "numpy", "datasets")
+HEAVY = (
+    "pandas",
+    "matplotlib",
+    "scipy",
+    "llama_index",
+    "gradientai",
+    "numpy",
+    "datasets",
+    "tiktoken",
+    "aiohttp",
+)
 
 
 def _modules() -> list[Path]:
@@ -62,7 +73,9 @@ def _loaded_after(code: str) -> list[str]:
         f"{code}\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
 
 
@@ -82,6 +95,9 @@ def _command(*args: str) -> str:
         _command("--help"),
         _command("--version"),
         _command("run", "--help"),
+        _command("validate", "suites/quickstart.yaml"),
+        _command("schema"),
+        _command("list", "adapters"),
     ],
 )
 def test_start_up_does_not_import_the_heavy_stack(code: str) -> None:
