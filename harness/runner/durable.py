@@ -11,42 +11,43 @@ from harness.records import CaseRecord, RunManifest
 from harness.runner.execute import Sent
 from harness.suite.load import Case
 
-__all__ = ["Extras", "cache_key_for", "record_cassette", "replay_context", "resume_run"]
+__all__ = [
+    "CacheAndCassette",
+    "cache_key_for",
+    "record_cassette",
+    "resume_run",
+]
 
 
 @dataclass
-class Extras:
-    """Optional durability pieces of a run: resume skips, cache, cassette."""
+class CacheAndCassette:
+    """A run's optional response cache (with the identity it keys each adapter by) and cassette.
 
-    done: set[tuple[str, str, int]] = field(default_factory=set)
+    Typed ``Any``: ``cache`` and ``cassette`` load lazily, and only when asked for.
+    """
+
     cache: Any = None  # ResponseCache
     identities: dict[str, Any] = field(default_factory=dict)  # adapter -> AdapterIdentity
     cassette: Any = None  # CassetteWriter
 
 
-def cache_key_for(extras: Extras, adapter: str, case: Case) -> str:
+def cache_key_for(aids: CacheAndCassette, adapter: str, case: Case) -> str:
     from harness.runner.cache import cache_key
 
     return cache_key(
-        extras.identities[adapter],
+        aids.identities[adapter],
         prompt=case.prompt if case.messages is None else None,
         messages=case.messages,
         generation=case.generation,
     )
 
 
-def replay_context(case_id: str, repeat: int) -> Any:
-    from harness.records.cassette import replay_context
-
-    return replay_context(case_id, repeat)
-
-
-def record_cassette(extras: Extras, record: CaseRecord, case: Case, result: Any) -> None:
+def record_cassette(aids: CacheAndCassette, record: CaseRecord, case: Case, result: Any) -> None:
     from harness.records.cassette import CassetteEntry
 
     raw = result.raw if isinstance(result, Sent) else None
     usage = raw.get("usage") if isinstance(raw, dict) else None
-    extras.cassette.write(
+    aids.cassette.write(
         CassetteEntry.from_record(
             record,
             case,

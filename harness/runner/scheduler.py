@@ -1,9 +1,9 @@
-"""Who sends what, when: fair seeded interleaving, concurrency limits, rate limits, retries.
+"""When a planned request may go out: concurrency limits, rate limits, retries with backoff.
 
 The harness measures its own queueing apart from the model's latency: time spent waiting for a
 concurrency slot, a rate-limit turn or a thread is ``queue_wait_ms``, and an event-loop lag
 monitor records how late the loop itself ran, so a report can say when the harness, not the
-model, was the bottleneck.
+model, was the bottleneck. (What is sent, and in what order, is ``plan.py``'s.)
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import contextlib
 import random
 import statistics
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from harness.errors import AdapterError, RateLimitedError
-from harness.suite.load import AdapterConfig
+from harness.runner.plan import plan_requests  # re-exported: callers imported it from here
 from harness.suite.model import RetryPolicy
 
 __all__ = [
@@ -29,25 +28,6 @@ __all__ = [
     "error_kind",
     "plan_requests",
 ]
-
-
-def plan_requests(
-    cases: Sequence[Any], adapters: Sequence[AdapterConfig], seed: int, repeat: int | None
-) -> Iterator[tuple[Any, AdapterConfig, int, int]]:
-    """(case, adapter, repeat, seq) in a fair order: case by case, adapters shuffled per turn.
-
-    Interleaving keeps either side of a comparison from always going first (or always meeting
-    a warm connection pool); the seed makes the order reproducible, and it is recorded.
-    """
-    rng = random.Random(seed)
-    seq = 0
-    order = list(adapters)
-    for case in cases:
-        for r in range(repeat if repeat is not None else case.repeat):
-            rng.shuffle(order)
-            for adapter in order:
-                yield case, adapter, r, seq
-                seq += 1
 
 
 class RateLimiter:

@@ -137,9 +137,9 @@ def test_every_suite_validates() -> None:
 
 def test_metric_warm_up_happens_before_the_run() -> None:
     code = (
-        "import sys; from harness import load_suite; from harness.runner.run import "
-        "_warm_up_metrics; s = load_suite('suites/examples/metrics-tour.yaml'); "
-        "before = 'rouge_score' in sys.modules; _warm_up_metrics(s); "
+        "import sys; from harness import load_suite; from harness.runner.prepare import "
+        "warm_up_metrics; s = load_suite('suites/examples/metrics-tour.yaml'); "
+        "before = 'rouge_score' in sys.modules; warm_up_metrics(s.cases); "
         "print(before, all(m in sys.modules for m in ('rouge_score', 'sacrebleu', 'jsonschema')))"
     )
     out = subprocess.run(

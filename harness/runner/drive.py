@@ -1,0 +1,325 @@
+"""Planned requests → CaseRecords: each adapter's lane inside the overall limit, retries with
+backoff, the pool of workers, sync-only LLMs in threads, the response cache and cassette.
+
+It knows no run folder, manifest or CLI: ``run_suite`` stores what :meth:`Driver.drive` yields,
+and an executor can run one ``Driver`` per worker on its share of the plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import random
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any
+
+from harness.records import CaseRecord
+from harness.records.cassette import replay_context
+from harness.runner.durable import CacheAndCassette, cache_key_for, record_cassette
+from harness.runner.execute import Sent, build_record, is_sync_only, send
+from harness.runner.plan import PlannedRequest
+from harness.runner.scheduler import Lane, LoopLagMonitor, RateLimiter, backoff_delay, error_kind
+from harness.runner.settings import RunSettings
+from harness.suite.load import AdapterConfig, Case
+
+__all__ = ["CachedJudges", "Driver", "OnSend"]
+
+OnSend = Callable[[PlannedRequest], None]
+"""Called just before each attempt at a planned request is sent (retries included)."""
+
+
+class CachedJudges:
+    """The JudgeContext a run gives LLM-as-judge metrics: judge adapters by name, cached.
+
+    The cache is keyed by (adapter, prompt), so the same judgement is asked once per run.
+    """
+
+    def __init__(self, llms: Mapping[str, Any]) -> None:
+        self._llms = llms
+        self._cache: dict[tuple[str, str], asyncio.Future[str]] = {}
+
+    async def complete(self, adapter: str, prompt: str) -> str:
+        key = (adapter, prompt)
+        future = self._cache.get(key)
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self._cache[key] = future
+            try:
+                response = await self._llms[adapter].acomplete(prompt)
+                future.set_result(str(response.text))
+            except BaseException as exc:
+                del self._cache[key]
+                future.set_exception(exc)
+                future.exception()  # retrieved here; the caller re-raises below
+                raise
+        return await asyncio.shield(future)
+
+
+def lane_for(name: str, settings: RunSettings) -> Lane:
+    """The adapter's own concurrency limit and rate (either may be absent)."""
+    limit = settings.adapter_concurrency[name]
+    rpm = settings.rpm[name]
+    return Lane(
+        name,
+        asyncio.Semaphore(limit) if limit else None,
+        RateLimiter(rpm) if rpm else None,
+    )
+
+
+@dataclass(frozen=True)
+class _WorkerStopped:
+    error: BaseException | None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+class Driver:
+    """Sends planned requests to prepared LLMs under a run's limits; yields their CaseRecords.
+
+    ``llms`` holds every adapter of the run by name (judges too: judge metrics reach them);
+    the plan's adapters are ``settings.candidates``. ``broken`` maps adapters whose
+    preparation failed to the error: their requests become errored records, unsent.
+    ``aids`` adds the response cache and the cassette. Use it as a context manager (it owns
+    the thread pool of sync-only LLMs); closing the LLMs stays with whoever built them.
+    """
+
+    def __init__(
+        self,
+        llms: Mapping[str, Any],
+        settings: RunSettings,
+        *,
+        run_id: str,
+        secrets: tuple[str, ...] = (),
+        broken: Mapping[str, BaseException] | None = None,
+        aids: CacheAndCassette | None = None,
+    ) -> None:
+        self.llms = llms
+        self.settings = settings
+        self.run_id = run_id
+        self.secrets = secrets
+        self.broken = dict(broken or {})
+        self.aids = aids or CacheAndCassette()
+        self.judges = CachedJudges(llms)
+        self.lag = LoopLagMonitor()
+        self.sync_adapters = [n for n in settings.candidates if is_sync_only(llms[n])]
+        self._lanes = {name: lane_for(name, settings) for name in settings.candidates}
+        self._overall = asyncio.Semaphore(settings.concurrency)
+        self._pool = (
+            concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(settings.concurrency, 64), thread_name_prefix="harness-sync"
+            )
+            if self.sync_adapters
+            else None
+        )
+        self._pools = {name: self._pool for name in self.sync_adapters}
+        self._rng = random.Random(settings.order_seed)  # backoff jitter
+
+    def __enter__(self) -> Driver:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def warm_up(self, requests: Iterable[tuple[Case, AdapterConfig]]) -> None:
+        """Send uncounted requests one at a time (warm caches and connections); errors ignored."""
+        timeout_s = self.settings.timeout_s
+        for case, adapter in requests:
+            with contextlib.suppress(Exception):
+                await send(self.llms[adapter.name], case, timeout_s, self._pools.get(adapter.name))
+
+    async def drive(
+        self,
+        requests: Iterable[PlannedRequest] | AsyncIterable[PlannedRequest],
+        on_send: OnSend | None = None,
+    ) -> AsyncGenerator[CaseRecord, None]:
+        """Send every request and yield its CaseRecord as it completes (not in plan order).
+
+        Workers pull from ``requests`` one at a time, so a lazy plan is never materialised.
+        A failing request is an errored record, never an exception; a bug in the harness
+        stops every worker and raises here. Close the iterator early (``aclosing``) and the
+        requests in flight are cancelled. ``self.lag`` samples the event loop meanwhile.
+        """
+        pull = _puller(requests)
+        done: asyncio.Queue[CaseRecord | _WorkerStopped] = asyncio.Queue()
+
+        async def worker() -> None:
+            error: BaseException | None = None
+            try:
+                while (request := await pull()) is not None:
+                    done.put_nowait(await self._record(request, on_send))
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                done.put_nowait(_WorkerStopped(error))
+
+        # More workers than the overall limit: a worker waiting on one adapter's own limit must
+        # not keep requests to the other adapters from going out.
+        count = min(4096, self.settings.concurrency * max(1, len(self._lanes)))
+        lag_task = asyncio.create_task(self.lag.run())
+        workers = [asyncio.create_task(worker()) for _ in range(count)]
+        try:
+            running = count
+            while running:
+                item = await done.get()
+                if isinstance(item, _WorkerStopped):
+                    running -= 1
+                    if item.error is not None:
+                        raise item.error
+                    continue
+                yield item
+        finally:
+            for task in (lag_task, *workers):
+                task.cancel()
+            await asyncio.gather(lag_task, *workers, return_exceptions=True)
+
+    async def _record(self, request: PlannedRequest, on_send: OnSend | None) -> CaseRecord:
+        case, adapter, repeat, seq = request
+        name = adapter.name
+        common: dict[str, Any] = {
+            "run_id": self.run_id,
+            "secrets": self.secrets,
+            "repeat": repeat,
+            "seq": seq,
+        }
+        key = cache_key_for(self.aids, name, case) if self.aids.cache is not None else None
+        if key is not None:
+            hit = self.aids.cache.get(key)
+            if hit is not None:
+                reply = Sent(hit.text, [], hit.raw, 0, 0, tuple(hit.chunks))
+                return await build_record(
+                    case,
+                    name,
+                    self.llms[name],
+                    reply,
+                    started_at=_now(),
+                    attempts=0,
+                    judge=self.judges,
+                    cached=True,
+                    **common,
+                )
+        if name in self.broken:
+            return await build_record(
+                case,
+                name,
+                self.llms[name],
+                self.broken[name],
+                started_at=_now(),
+                attempts=0,
+                **common,
+            )
+        result, sending = await self._send_with_retries(request, on_send)
+        record = await build_record(
+            case,
+            name,
+            self.llms[name],
+            result,
+            started_at=sending.started_at,
+            attempts=sending.attempts,
+            queue_wait_ms=sending.waited_ns / 1e6,
+            judge=self.judges,
+            latency_ms=None if isinstance(result, Sent) else sending.failed_ms,
+            **common,
+        )
+        if isinstance(result, Sent) and key is not None:
+            from harness.runner.cache import CachedResponse
+
+            self.aids.cache.put(
+                key,
+                CachedResponse.from_reply(
+                    result.text,
+                    chunks=list(result.chunks),
+                    raw=result.raw,
+                    streaming_emulated=record.streaming_emulated,
+                ),
+                adapter_type=adapter.type.name,
+            )
+        if self.aids.cassette is not None:
+            record_cassette(self.aids, record, case, result)
+        return record
+
+    async def _send_with_retries(
+        self, request: PlannedRequest, on_send: OnSend | None
+    ) -> tuple[Sent | BaseException, _Sending]:
+        """Send within the adapter's lane and the overall limit; retry what the policy allows."""
+        case, adapter, repeat, _ = request
+        llm, lane = self.llms[adapter.name], self._lanes[adapter.name]
+        pool = self._pools.get(adapter.name)
+        policy, timeout_s = self.settings.retries, self.settings.timeout_s
+        sending = _Sending()
+        while True:
+            sending.attempts += 1
+            queued = time.perf_counter_ns()
+            result: Sent | BaseException
+            async with lane.slot(self._overall):
+                sending.waited_ns += time.perf_counter_ns() - queued
+                sending.started_at = _now()
+                if on_send is not None:
+                    on_send(request)
+                begin = time.perf_counter_ns()
+                try:
+                    with replay_context(case.id, repeat):
+                        result = await send(llm, case, timeout_s, pool)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a failing adapter fails its case, not the run
+                    result = exc
+                sending.failed_ms = (time.perf_counter_ns() - begin) / 1e6
+            if (
+                isinstance(result, Sent)
+                or sending.attempts >= policy.max_attempts
+                or error_kind(result) not in policy.retry_on
+            ):
+                return result, sending
+            await asyncio.sleep(backoff_delay(policy, sending.attempts, result, self._rng))
+
+
+@dataclass
+class _Sending:
+    """The attempts at one request so far: how many, how long held back, the last one's times."""
+
+    attempts: int = 0
+    waited_ns: int = 0
+    started_at: str = ""
+    failed_ms: float = 0.0
+
+
+def _puller(
+    requests: Iterable[PlannedRequest] | AsyncIterable[PlannedRequest],
+) -> Callable[[], Awaitable[PlannedRequest | None]]:
+    """One shared source for every worker: the next request, or None when there is none."""
+    if isinstance(requests, AsyncIterable):
+        iterator = aiter(requests)
+        lock = asyncio.Lock()  # an async generator refuses a second anext() while suspended
+
+        async def pull_async() -> PlannedRequest | None:
+            async with lock:
+                return await anext(iterator, None)
+
+        return pull_async
+    it = iter(requests)
+
+    async def pull() -> PlannedRequest | None:
+        return next(it, None)
+
+    return pull
