@@ -161,11 +161,14 @@ class Driver:
         """
         pull = _puller(requests)
         done: asyncio.Queue[CaseRecord | _WorkerStopped] = asyncio.Queue()
+        stopping = False
 
         async def worker() -> None:
             error: BaseException | None = None
             try:
-                while (request := await pull()) is not None:
+                # `stopping` too, not only cancellation: before Python 3.12 asyncio.wait_for
+                # returns a reply that lands with the cancel, and the worker would go on.
+                while not stopping and (request := await pull()) is not None:
                     done.put_nowait(await self._record(request, on_send))
             except BaseException as exc:
                 error = exc
@@ -189,6 +192,7 @@ class Driver:
                     continue
                 yield item
         finally:
+            stopping = True
             for task in (lag_task, *workers):
                 task.cancel()
             await asyncio.gather(lag_task, *workers, return_exceptions=True)

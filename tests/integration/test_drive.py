@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -70,3 +71,56 @@ def test_driver_turns_planned_requests_into_records_with_no_run_folder(
         assert record.output == f"echo: {request.case.prompt}"
     assert sorted(s.seq for s in sent) == [0, 1, 2, 3]
     assert set(tmp_path.rglob("*")) == files_before  # nothing written: no run folder
+
+
+class _CancelsItsConsumer:
+    """Its n-th reply lands in the same loop turn as a cancel of the consumer (as Ctrl-C does)."""
+
+    def __init__(self, on: int) -> None:
+        self.on = on
+        self.sent = 0
+        self.consumer: asyncio.Task[None] | None = None
+
+    async def astream_complete(self, prompt: str, **kwargs: Any) -> AsyncIterator[Any]:
+        self.sent += 1
+        last = self.sent == self.on
+
+        async def stream() -> AsyncIterator[Any]:
+            if last:
+                assert self.consumer is not None
+                self.consumer.cancel()
+            else:
+                await asyncio.sleep(0)
+            yield SimpleNamespace(delta="ok", text="ok", raw=None)
+
+        return stream()
+
+
+def test_cancelling_the_consumer_stops_the_workers_even_when_a_reply_races_it(
+    write_suite: Write,
+) -> None:
+    # Before Python 3.12, asyncio.wait_for returns a reply that completes in the turn its
+    # task is cancelled, so a worker can miss the cancel: it must still stop pulling.
+    suite = load_suite(
+        write_suite(
+            "name: cancel\nadapters:\n"
+            "  fake: {type: llama-index, class_path: 'llama_index.core.llms.mock:MockLLM'}\n"
+            "cases: [{id: a, prompt: p, repeat: 50}]\n"
+        )
+    )
+    settings = RunSettings.of(suite, RunOptions(concurrency=1))
+    llm = _CancelsItsConsumer(on=3)
+
+    async def consume() -> None:
+        with Driver({"fake": llm}, settings, run_id="r") as driver:
+            plan = plan_requests(suite.cases, suite.candidates, seed=0, repeat=None)
+            async for _ in driver.drive(plan):
+                pass
+
+    async def main() -> BaseException | None:
+        llm.consumer = asyncio.create_task(consume())
+        (outcome,) = await asyncio.gather(llm.consumer, return_exceptions=True)
+        return outcome if isinstance(outcome, BaseException) else None
+
+    assert isinstance(asyncio.run(main()), asyncio.CancelledError)
+    assert llm.sent == 3
