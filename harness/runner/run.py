@@ -8,6 +8,7 @@ become records (``drive``). This one composes them around the run folder.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import secrets as _secrets
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from harness.runner.plan import (
     shard_cases,
     warm_up_requests,
 )
-from harness.runner.prepare import close_llms, prepare_llms, warm_up_metrics
+from harness.runner.prepare import StartupGC, close_llms, prepare_llms, warm_up_metrics
 from harness.runner.settings import RunOptions, RunSettings
 from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
 from harness.suite.load import Case, Suite
@@ -81,6 +82,8 @@ class _Run:
     settings: RunSettings
     recorded: set[RequestKey]
     aids: CacheAndCassette
+    metrics_warmed: concurrent.futures.Future[None]
+    collector: StartupGC
 
 
 async def _drive_and_store(
@@ -89,12 +92,13 @@ async def _drive_and_store(
     """Prepare the adapters, warm up, drive the plan and store each record; the run's lag."""
     settings, candidates = run.settings, run.suite.candidates
     try:
-        warm_up_metrics(run.suite.cases)
         broken = await prepare_llms(run.llms, settings.timeout_s)
+        await asyncio.wrap_future(run.metrics_warmed)  # warmed in a thread meanwhile
         with Driver(
             run.llms, settings, run_id=run.run_id, secrets=run.secrets, broken=broken, aids=run.aids
         ) as driver:
             await driver.warm_up(warm_up_requests(run.suite.cases, candidates, settings.warmup))
+            run.collector.clock_starts()
             plan = remaining_requests(
                 run.cases, candidates, settings.order_seed, settings.repeat, run.recorded
             )
@@ -161,7 +165,13 @@ def run_suite(
     run_id = options.run_id or new_run_id(suite.name)
     run_dir = options.output_dir / run_id
     cases, shard_label = shard_cases(suite.cases, options.shard)
-    with EmulatorHandle(suite) as emu:
+    with contextlib.ExitStack() as stack:
+        collector = stack.enter_context(StartupGC())
+        # Metrics warm up in a thread while the adapters are prepared. The LLMs are built
+        # first, so the two threads never import the same (llama-index) modules at once.
+        background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="harness-warm-up")
+        stack.callback(background.shutdown, wait=False, cancel_futures=True)
+        emu = stack.enter_context(EmulatorHandle(suite))
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
         llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
         run = _Run(
@@ -173,6 +183,8 @@ def run_suite(
             settings=RunSettings.of(suite, options),
             recorded=set(),
             aids=CacheAndCassette(),
+            metrics_warmed=background.submit(warm_up_metrics, cases),
+            collector=collector,
         )
         manifest = _manifest(run, emu, shard_label)
         if options.resume:
