@@ -149,3 +149,12 @@ class RunManifest(BaseModel):
     )
     machine: dict[str, Any] = Field(default_factory=dict)
     emulator: dict[str, Any] | None = None
+    startup: dict[str, Any] | None = Field(
+        default=None,
+        description="How long the harness took to send its first counted request: "
+        "first_request_ms from launch, where 'from' says what launch is ('process start' as the "
+        "OS records it, to 10 ms; else 'harness import' or 'runner import'), and "
+        "since_run_suite_ms from the run_suite() call. In a long-lived process (a notebook, "
+        "pytest) launch is the process's, so only since_run_suite_ms is this run's own. "
+        "Warm-up requests do not count; null when nothing was sent.",
+    )

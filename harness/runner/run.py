@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import secrets as _secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,7 +24,9 @@ from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.records.store import RecordWriter, write_manifest
 from harness.runner.drive import Driver
 from harness.runner.durable import CacheAndCassette, resume_run
+from harness.runner.launch import Launch, launch, startup_figures
 from harness.runner.plan import (
+    PlannedRequest,
     RequestKey,
     remaining_requests,
     shard_cases,
@@ -84,6 +87,13 @@ class _Run:
     aids: CacheAndCassette
     metrics_warmed: concurrent.futures.Future[None]
     collector: StartupGC
+    launched: Launch
+    called_ns: int
+    first_send_ns: int | None = None
+
+    def sent(self, request: PlannedRequest) -> None:
+        if self.first_send_ns is None:
+            self.first_send_ns = time.perf_counter_ns()
 
 
 async def _drive_and_store(
@@ -102,7 +112,7 @@ async def _drive_and_store(
             plan = remaining_requests(
                 run.cases, candidates, settings.order_seed, settings.repeat, run.recorded
             )
-            async with contextlib.aclosing(driver.drive(plan)) as records:
+            async with contextlib.aclosing(driver.drive(plan, on_send=run.sent)) as records:
                 async for record in records:
                     writer.write(record)
                     outcome.add(record)
@@ -161,6 +171,7 @@ def run_suite(
     On Ctrl-C the records written so far stay on disk, the manifest says ``interrupted``,
     and KeyboardInterrupt propagates to the caller.
     """
+    called_ns = time.perf_counter_ns()
     options = options or RunOptions()
     run_id = options.run_id or new_run_id(suite.name)
     run_dir = options.output_dir / run_id
@@ -185,6 +196,8 @@ def run_suite(
             aids=CacheAndCassette(),
             metrics_warmed=background.submit(warm_up_metrics, cases),
             collector=collector,
+            launched=launch(),
+            called_ns=called_ns,
         )
         manifest = _manifest(run, emu, shard_label)
         if options.resume:
@@ -219,6 +232,7 @@ def _execute(
     finally:
         manifest.status = status
         manifest.finished_at = datetime.now(timezone.utc).isoformat()
+        manifest.startup = startup_figures(run.launched, run.called_ns, run.first_send_ns)
         write_manifest(run_dir, manifest)
     return outcome
 
