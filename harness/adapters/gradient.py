@@ -13,7 +13,8 @@ Behaviour in short (details in the class docstrings):
   subclasses after); no message, repr or str contains the access token.
 - The sync path calls the real SDK; the async path speaks the same REST API through one
   ``aiohttp.ClientSession`` per event loop, so it neither blocks the loop nor inherits the SDK's
-  cap of 8 requests in flight.
+  cap of 8 requests in flight. It sends the SDK's bodies and reads answers as the SDK does
+  without importing it (``gradient_wire.py``), unless a value needs the SDK's own verdict.
 - Gradient answers in one piece: streaming yields a single chunk (``streaming_emulated = True``).
 
 The requests themselves are ``gradient_api.py``; what a suite may write is ``gradient_options.py``.
@@ -59,6 +60,7 @@ from harness.adapters.gradient_api import (
     complete_async,
     complete_sync,
     completion_body,
+    completion_json,
     id_length_problems,
     look_up_model_async,
     look_up_model_sync,
@@ -310,6 +312,12 @@ class _GradientLLM(CustomLLM):
             prompt, options, max_tokens=self.max_tokens, model_label=self._model_label
         )
 
+    def _json_body(self, prompt: str, options: dict[str, Any]) -> dict[str, Any]:
+        """The JSON of ``_body(...)``, built without importing the SDK when possible."""
+        return completion_json(
+            prompt, options, max_tokens=self.max_tokens, model_label=self._model_label
+        )
+
     def _to_response(self, generated_output: str, finish_reason: str) -> CompletionResponse:
         return CompletionResponse(
             text=generated_output,
@@ -363,7 +371,7 @@ class _GradientLLM(CustomLLM):
 
     async def _complete_async(self, prompt: str, options: dict[str, Any]) -> CompletionResponse:
         settings = self._get_settings()
-        body = self._body(prompt, options)
+        body = self._json_body(prompt, options)
         model_id = await self._model_id_async()
         text, finish_reason = await complete_async(
             self._http,

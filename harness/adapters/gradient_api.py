@@ -2,9 +2,11 @@
 
 Settings come from arguments, else the environment; completion bodies are checked before any
 request. Each call (complete, look up a model, find a base model by slug) exists twice: through
-the ``gradientai`` SDK (sync) and as the same REST request over aiohttp (async), its answer parsed
-with the SDK's own models so both paths accept the same answers. Failures become
-``AdapterError``s without the token. The SDK is imported on first use.
+the ``gradientai`` SDK (sync) and as the same REST request over aiohttp (async). The async path
+builds bodies and reads answers with ``gradient_wire`` and falls back to the SDK's own models for
+anything that module does not recognise, so both paths send the same bodies, accept the same
+answers and fail with the same errors, while a well-formed exchange never imports the SDK.
+Failures become ``AdapterError``s without the token. The SDK is imported on first use.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from harness.adapters.gradient_wire import (
+    base_model_ids,
+    body_json,
+    completion_fields,
+    is_model_adapter,
+)
 from harness.adapters.http import AsyncHttpClient, error_for_status, redact, urllib3_error
 from harness.errors import (
     AdapterError,
@@ -35,11 +43,15 @@ __all__ = [
     "SYNC_POOL_SIZE",
     "GradientSettings",
     "base_model_id",
+    "base_model_id_answer",
     "base_model_id_async",
     "base_model_id_sync",
+    "check_model_answer",
     "complete_async",
     "complete_sync",
+    "completion_answer",
     "completion_body",
+    "completion_json",
     "id_length_problems",
     "look_up_model_async",
     "look_up_model_sync",
@@ -133,11 +145,34 @@ def completion_body(
         ConfigurationError: an unknown option (with the nearest known one).
         InvalidRequestError: a value the API would refuse.
     """
-    from gradientai.openapi.client.models.complete_model_body_params import (
-        CompleteModelBodyParams,
-    )
-    from pydantic.v1 import ValidationError as V1ValidationError
+    params = _completion_params(options, max_tokens=max_tokens, model_label=model_label)
+    return _sdk_body(prompt, params, model_label=model_label)
 
+
+def completion_json(
+    prompt: str, options: dict[str, Any], *, max_tokens: int | None, model_label: str
+) -> dict[str, Any]:
+    """``completion_body(...).to_dict()``, the JSON the SDK would send, without the SDK.
+
+    Only a value ``gradient_wire`` does not recognise (a refused one, or an unusual one the SDK
+    still accepts) loads the SDK, so the body or the error is the SDK's own.
+
+    Raises:
+        ConfigurationError: an unknown option (with the nearest known one).
+        InvalidRequestError: a value the API would refuse.
+    """
+    params = _completion_params(options, max_tokens=max_tokens, model_label=model_label)
+    body = body_json(prompt, params)
+    if body is None:
+        sdk_json: dict[str, Any] = _sdk_body(prompt, params, model_label=model_label).to_dict()
+        return sdk_json
+    return body
+
+
+def _completion_params(
+    options: dict[str, Any], *, max_tokens: int | None, model_label: str
+) -> dict[str, Any]:
+    """The keyword arguments of CompleteModelBodyParams (other than ``query``) for ``options``."""
     unknown = sorted(set(options) - set(COMPLETION_OPTIONS))
     if unknown:
         hints = []
@@ -157,6 +192,16 @@ def completion_body(
     max_tokens = options.get("max_tokens", max_tokens)
     if max_tokens is not None:
         params["max_generated_token_count"] = max_tokens
+    return params
+
+
+def _sdk_body(prompt: str, params: dict[str, Any], *, model_label: str) -> Any:
+    """The SDK's CompleteModelBodyParams, its validation errors as InvalidRequestError."""
+    from gradientai.openapi.client.models.complete_model_body_params import (
+        CompleteModelBodyParams,
+    )
+    from pydantic.v1 import ValidationError as V1ValidationError
+
     try:
         return CompleteModelBodyParams(query=prompt, **params)
     except V1ValidationError as exc:
@@ -287,45 +332,36 @@ async def complete_async(
     http: AsyncHttpClient,
     settings: GradientSettings,
     model_id: str,
-    body: Any,
+    body: dict[str, Any],
     *,
     what: str,
     timeout_s: float,
 ) -> tuple[str, str]:
-    """Like ``complete_sync``, over ``http`` on the running loop."""
-    from gradientai.openapi.client.models.complete_model_success import CompleteModelSuccess
-
+    """Like ``complete_sync``, over ``http`` on the running loop (``body``: ``completion_json``)."""
     path = f"/models/{quote(model_id, safe='')}/complete"
-    data = await _rest_call(
-        http, settings, "POST", path, what, timeout_s=timeout_s, json_body=body.to_dict()
-    )
-    result = _parse_answer(what, CompleteModelSuccess.from_dict, data)
-    return result.generated_output, result.finish_reason
+    data = await _rest_call(http, settings, "POST", path, what, timeout_s=timeout_s, json_body=body)
+    return completion_answer(what, data)
 
 
 async def look_up_model_async(
     http: AsyncHttpClient, settings: GradientSettings, model_id: str, *, what: str, timeout_s: float
 ) -> None:
     """Like ``look_up_model_sync``, over ``http`` on the running loop."""
-    from gradientai.openapi.client.models.get_model_success import GetModelSuccess
-
     path = f"/models/{quote(model_id, safe='')}"
     data = await _rest_call(http, settings, "GET", path, what, timeout_s=timeout_s)
-    _parse_answer(what, GetModelSuccess.from_dict, data)
+    check_model_answer(what, data)
 
 
 async def base_model_id_async(
     http: AsyncHttpClient, settings: GradientSettings, slug: str, *, what: str, timeout_s: float
 ) -> str:
     """Like ``base_model_id_sync``, over ``http`` on the running loop."""
-    from gradientai.openapi.client.models.list_models_success import ListModelsSuccess
-
     # The query string the SDK sends, byte for byte: its bool goes through str() ("True").
     params = {"capability": "any", "onlyBase": "True"}
     data = await _rest_call(
         http, settings, "GET", "/models", what, timeout_s=timeout_s, params=params
     )
-    return base_model_id(_parse_answer(what, ListModelsSuccess.from_dict, data), slug)
+    return base_model_id_answer(what, data, slug)
 
 
 async def _rest_call(
@@ -359,7 +395,37 @@ async def _rest_call(
     )
 
 
-# -- answers --------------------------------------------------------------------------------------
+# -- answers of the async path: gradient_wire, else the SDK's own models --------------------------
+
+
+def completion_answer(what: str, data: Any) -> tuple[str, str]:
+    """The generated text and finish reason of a ``POST /models/{id}/complete`` answer."""
+    fields = completion_fields(data)
+    if fields is not None:
+        return fields
+    from gradientai.openapi.client.models.complete_model_success import CompleteModelSuccess
+
+    result = _parse_answer(what, CompleteModelSuccess.from_dict, data)
+    return result.generated_output, result.finish_reason
+
+
+def check_model_answer(what: str, data: Any) -> None:
+    """Accept a ``GET /models/{id}`` answer as the SDK does (raises if it would)."""
+    if is_model_adapter(data):
+        return
+    from gradientai.openapi.client.models.get_model_success import GetModelSuccess
+
+    _parse_answer(what, GetModelSuccess.from_dict, data)
+
+
+def base_model_id_answer(what: str, data: Any, slug: str) -> str:
+    """The id of the base model ``slug`` in a ``GET /models`` answer (see ``base_model_id``)."""
+    found = base_model_ids(data)
+    if found is None:
+        from gradientai.openapi.client.models.list_models_success import ListModelsSuccess
+
+        found = _slug_ids(_parse_answer(what, ListModelsSuccess.from_dict, data))
+    return _pick_base_model(found, slug)
 
 
 def _parse_answer(what: str, parse: Callable[[Any], _T], data: Any) -> _T:
@@ -380,12 +446,23 @@ def base_model_id(listing: Any, slug: str) -> str:
     Raises:
         ModelNotFoundError: no model has that slug (with the nearest one and all available).
     """
-    ids_by_slug: dict[str, str] = {}
+    return _pick_base_model(_slug_ids(listing), slug)
+
+
+def _slug_ids(listing: Any) -> list[tuple[str, str]]:
+    """The ``(slug, id)`` of each model with a slug in a ListModelsSuccess, in listing order."""
+    found = []
     for entry in listing.models:
         model = getattr(entry, "actual_instance", entry)
         model_slug = getattr(model, "slug", None)
         if model_slug is not None:
-            ids_by_slug[model_slug] = model.id
+            found.append((model_slug, model.id))
+    return found
+
+
+def _pick_base_model(slug_ids: list[tuple[str, str]], slug: str) -> str:
+    """The id for ``slug`` (the last listed wins); ModelNotFoundError names the alternatives."""
+    ids_by_slug = dict(slug_ids)
     model_id = ids_by_slug.get(slug)
     if model_id is None:
         close = difflib.get_close_matches(slug, list(ids_by_slug), n=1)
