@@ -7,9 +7,11 @@ The public names below load on first use (PEP 562), so ``import harness`` and
 from __future__ import annotations
 
 import importlib
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+IMPORTED_AT_NS = perf_counter_ns()  # launch fallback of run.json's startup (runner/launch.py)
 
 if TYPE_CHECKING:
     from harness.errors import HarnessError, SuiteError

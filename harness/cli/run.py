@@ -150,9 +150,11 @@ def run(
         with RunProgress(adapters, per_adapter, quiet=quiet, console=console) as progress:
             outcome = run_suite(suite, options, on_record=progress.update)
 
-        written = [] if no_reports else _write_reports(outcome.run_dir, worker)
+        # The worker renders while this process prints the summary.
+        submitted = worker is not None and worker.submit(outcome.run_dir)
         _print_summary(outcome.run_dir)
         _print_lag(outcome.manifest.harness_lag)
+        written = [] if no_reports else _collect_reports(outcome.run_dir, worker, submitted)
         out = Console()
         out.print(f"run folder: {outcome.run_dir}", highlight=False)
         for path in written:
@@ -167,10 +169,10 @@ def run(
             worker.close()
 
 
-def _write_reports(run_dir: Path, worker: ReportWorker | None) -> list[Path]:
-    """The reports, from the worker when it has them ready, else written here."""
-    if worker is not None:
-        written = worker.write(run_dir)
+def _collect_reports(run_dir: Path, worker: ReportWorker | None, submitted: bool) -> list[Path]:
+    """The reports, from the worker when it wrote them, else written here."""
+    if worker is not None and submitted:
+        written = worker.result()
         if written is not None:
             return written
     from harness.report import write_reports

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from harness.errors import AdapterError, RateLimitedError
-from harness.runner.plan import plan_requests  # re-exported: callers imported it from here
 from harness.suite.model import RetryPolicy
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "RateLimiter",
     "backoff_delay",
     "error_kind",
-    "plan_requests",
 ]
 
 

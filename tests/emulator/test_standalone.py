@@ -10,7 +10,7 @@ SHARED = ("harness.emulator", "harness.errors", "harness.registry", "harness.yam
 
 def test_importing_the_emulator_loads_only_the_shared_low_layer() -> None:
     code = (
-        "import sys, harness.emulator; "
+        "import sys, harness.emulator, harness.emulator.server; "
         "print('\\n'.join(m for m in sys.modules if m.startswith('harness.')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

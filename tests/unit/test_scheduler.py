@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import pytest
 
 from harness.errors import RateLimitedError, ServerError
+from harness.runner.plan import plan_requests
 from harness.runner.scheduler import (
     Lane,
     LoopLagMonitor,
     RateLimiter,
     backoff_delay,
     error_kind,
-    plan_requests,
 )
 from harness.suite.model import RetryPolicy
 
