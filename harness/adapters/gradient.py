@@ -43,7 +43,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler, PrivateAttr
+from pydantic import ConfigDict, GetJsonSchemaHandler, PrivateAttr
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -67,7 +67,17 @@ from harness.adapters.gradient_api import (
     read_settings,
     sdk_models_api,
 )
-from harness.adapters.gradient_options import DEFAULT_TIMEOUT_S
+from harness.adapters.gradient_options import (
+    DEFAULT_TIMEOUT_S,
+    AccessToken,
+    BaseModelSlug,
+    Host,
+    IsChatModel,
+    MaxTokens,
+    ModelAdapterId,
+    Timeout,
+    WorkspaceId,
+)
 from harness.adapters.http import MASK, AsyncHttpClient
 
 __all__ = [
@@ -105,19 +115,12 @@ class _GradientLLM(CustomLLM):
     #: Gradient returns the whole text at once; the one chunk's arrival time is not a real TTFT.
     streaming_emulated: ClassVar[bool] = True
 
-    max_tokens: int | None = Field(
-        default=None, description="The number of tokens to generate.", gt=0, lt=512
-    )
-    access_token: str | None = Field(default=None, description="The Gradient access token to use.")
-    host: str | None = Field(default=None, description="The url of the Gradient service to access.")
-    workspace_id: str | None = Field(default=None, description="The Gradient workspace id to use.")
-    is_chat_model: bool = Field(default=False, description="Whether the model is a chat model.")
-    timeout: float = Field(
-        default=DEFAULT_TIMEOUT_S,
-        description="The bound on one request, in seconds.",
-        gt=0,
-        allow_inf_nan=False,
-    )
+    max_tokens: MaxTokens = None
+    access_token: AccessToken = None
+    host: Host = None
+    workspace_id: WorkspaceId = None
+    is_chat_model: IsChatModel = False
+    timeout: Timeout = DEFAULT_TIMEOUT_S
 
     _lock: threading.RLock = PrivateAttr(default_factory=threading.RLock)
     _resolve_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -392,7 +395,7 @@ class GradientModelAdapterLLM(_GradientLLM):
     their type, absent from ``required``, default null.
     """
 
-    model_adapter_id: str = Field(description="The id of the model adapter to use.")
+    model_adapter_id: ModelAdapterId
 
     @property
     def _model_name(self) -> str:
@@ -427,7 +430,7 @@ class GradientBaseModelLLM(_GradientLLM):
     ``model_adapter_id``; the slug is resolved to the model's id on first use.
     """
 
-    base_model_slug: str = Field(description="The slug of the base model to use.")
+    base_model_slug: BaseModelSlug
 
     @property
     def _model_name(self) -> str:

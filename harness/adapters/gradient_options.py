@@ -1,17 +1,45 @@
 """What a suite may write for ``type: gradient-adapter`` and ``type: gradient-base``.
 
 Plain pydantic, so validating a suite and printing its schema never import llama-index or
-gradientai. The LLM classes in ``gradient.py`` declare the same fields; a test
-(``tests/adapters/test_options_in_step.py``) fails when the two differ.
+gradientai. The field types below (each with its constraints and description) are declared
+once here and used by both these models and the LLM classes in ``gradient.py``; a test
+(``tests/adapters/test_options_in_step.py``) fails if the two ever differ.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DEFAULT_TIMEOUT_S", "GradientBaseModelLLMOptions", "GradientModelAdapterLLMOptions"]
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "AccessToken",
+    "BaseModelSlug",
+    "GradientBaseModelLLMOptions",
+    "GradientModelAdapterLLMOptions",
+    "Host",
+    "IsChatModel",
+    "MaxTokens",
+    "ModelAdapterId",
+    "Timeout",
+    "WorkspaceId",
+]
 
 DEFAULT_TIMEOUT_S = 60.0
+
+MaxTokens = Annotated[
+    int | None, Field(description="The number of tokens to generate.", gt=0, lt=512)
+]
+AccessToken = Annotated[str | None, Field(description="The Gradient access token to use.")]
+Host = Annotated[str | None, Field(description="The url of the Gradient service to access.")]
+WorkspaceId = Annotated[str | None, Field(description="The Gradient workspace id to use.")]
+IsChatModel = Annotated[bool, Field(description="Whether the model is a chat model.")]
+Timeout = Annotated[
+    float, Field(description="The bound on one request, in seconds.", gt=0, allow_inf_nan=False)
+]
+ModelAdapterId = Annotated[str, Field(description="The id of the model adapter to use.")]
+BaseModelSlug = Annotated[str, Field(description="The slug of the base model to use.")]
 
 
 class _GradientLLMOptions(BaseModel):
@@ -19,28 +47,21 @@ class _GradientLLMOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_tokens: int | None = Field(
-        default=None, description="The number of tokens to generate.", gt=0, lt=512
-    )
-    access_token: str | None = Field(default=None, description="The Gradient access token to use.")
-    host: str | None = Field(default=None, description="The url of the Gradient service to access.")
-    workspace_id: str | None = Field(default=None, description="The Gradient workspace id to use.")
-    is_chat_model: bool = Field(default=False, description="Whether the model is a chat model.")
-    timeout: float = Field(
-        default=DEFAULT_TIMEOUT_S,
-        description="The bound on one request, in seconds.",
-        gt=0,
-        allow_inf_nan=False,
-    )
+    max_tokens: MaxTokens = None
+    access_token: AccessToken = None
+    host: Host = None
+    workspace_id: WorkspaceId = None
+    is_chat_model: IsChatModel = False
+    timeout: Timeout = DEFAULT_TIMEOUT_S
 
 
 class GradientModelAdapterLLMOptions(_GradientLLMOptions):
     """Options of ``type: gradient-adapter``: the fields of ``GradientModelAdapterLLM``."""
 
-    model_adapter_id: str = Field(description="The id of the model adapter to use.")
+    model_adapter_id: ModelAdapterId
 
 
 class GradientBaseModelLLMOptions(_GradientLLMOptions):
     """Options of ``type: gradient-base``: the fields of ``GradientBaseModelLLM``."""
 
-    base_model_slug: str = Field(description="The slug of the base model to use.")
+    base_model_slug: BaseModelSlug

@@ -32,12 +32,20 @@ from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_ca
 from llama_index_instrumentation import get_dispatcher  # what llama_index.core re-exports
 from llama_index_instrumentation.dispatcher import Dispatcher
 from llama_index_instrumentation.event_handlers.null import NullEventHandler
-from pydantic import Field, PrivateAttr, SecretStr
+from pydantic import PrivateAttr
 
 from harness.adapters.http import MASK, AsyncHttpClient
 from harness.adapters.loop_thread import LoopThread
 from harness.adapters.openai_errors import error_for_status, transport_error
-from harness.adapters.openai_options import DEFAULT_TIMEOUT_S, ENV_API_KEY, PLACEHOLDER_API_KEY
+from harness.adapters.openai_options import (
+    DEFAULT_TIMEOUT_S,
+    ApiBase,
+    ApiKey,
+    IsChatModel,
+    MaxTokens,
+    Model,
+    Timeout,
+)
 from harness.adapters.openai_stream import Endpoint, stream_responses
 from harness.errors import ConfigurationError, ModelNotFoundError
 from harness.registry import suggest
@@ -73,35 +81,12 @@ class OpenAICompatibleLLM(CustomLLM):
 
     streaming_emulated: ClassVar[bool] = False
 
-    model: str = Field(
-        description="The model name the server serves (sent as `model`).", min_length=1
-    )
-    api_base: str = Field(
-        description="Base URL of the API, up to and including /v1 (e.g. http://localhost:8000/v1).",
-        pattern=r"^https?://[^\s]+$",
-    )
-    api_key: SecretStr | None = Field(
-        default=None,
-        description=(
-            f"Bearer key. Defaults to {ENV_API_KEY}, else the placeholder "
-            f"'{PLACEHOLDER_API_KEY}' that local servers accept. In suites write ${{ENV_VAR}}."
-        ),
-    )
-    is_chat_model: bool = Field(
-        default=False,
-        description="Whether to use /chat/completions (True) or /completions (False).",
-    )
-    max_tokens: int | None = Field(
-        default=None,
-        description="Tokens to generate per request (the server's default if unset).",
-        gt=0,
-    )
-    timeout: float = Field(
-        default=DEFAULT_TIMEOUT_S,
-        description="Bound on one whole request, from sending it to its last token, in seconds.",
-        gt=0,
-        allow_inf_nan=False,
-    )
+    model: Model
+    api_base: ApiBase
+    api_key: ApiKey = None
+    is_chat_model: IsChatModel = False
+    max_tokens: MaxTokens = None
+    timeout: Timeout = DEFAULT_TIMEOUT_S
 
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _endpoint_cache: Endpoint | None = PrivateAttr(default=None)
