@@ -11,15 +11,25 @@ from rich.table import Table
 
 from harness.cli.exits import handle_errors
 
+__all__ = ["describe_options", "list_"]
 
-def _options(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
+
+def describe_options(model: type[BaseModel], skip: tuple[str, ...] = ()) -> str:
+    """One line per option: ``name (type, required|default X): description``.
+
+    A field with a ``default_factory`` has no ``default`` (pydantic keeps its
+    ``PydanticUndefined`` sentinel there), so its default is what the factory makes.
+    """
     lines = []
     for name, info in model.model_fields.items():
         if name in skip:
             continue
         annotation: Any = info.annotation
         kind = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
-        default = "required" if info.is_required() else f"default {info.default!r}"
+        if info.is_required():
+            default = "required"
+        else:
+            default = f"default {info.get_default(call_default_factory=True)!r}"
         text = f"{name} ({kind}, {default})"
         if info.description:
             text += f": {info.description}"
@@ -44,7 +54,7 @@ def list_(kind: str) -> None:
 
         for adapter_entry in adapters:
             t = adapter_entry.load()
-            table.add_row(t.name, t.description, _options(t.options))
+            table.add_row(t.name, t.description, describe_options(t.options))
     else:
         from harness.metrics import metrics
 
@@ -55,7 +65,7 @@ def list_(kind: str) -> None:
             table.add_row(
                 m.name,
                 m.description + (" (needs a judge adapter)" if m.needs_judge else ""),
-                _options(m.options),
+                describe_options(m.options),
                 m.shorthand or "-",
                 "higher" if m.higher_is_better else "lower",
             )
