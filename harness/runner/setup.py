@@ -11,7 +11,7 @@ from typing import Any
 
 from harness import __version__
 from harness.adapters.base import is_secret_option
-from harness.suite.envref import find_env_refs, resolve_env_refs
+from harness.suite.envref import find_env_refs
 from harness.suite.load import AdapterConfig, Suite
 
 __all__ = ["EmulatorHandle", "build_llm", "machine_info", "run_secrets", "versions"]
@@ -36,13 +36,34 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _secret_values(options: dict[str, Any]) -> list[str]:
-    return [str(v) for k, v in options.items() if v and is_secret_option(k)]
+def _secret_values(value: Any, secret: bool = False) -> list[str]:
+    """The values under secret-named keys (``access_token``, ``api_key``…), at any depth."""
+    if isinstance(value, dict):
+        return [
+            s for k, v in value.items() for s in _secret_values(v, secret or is_secret_option(k))
+        ]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_values(v, secret)]
+    return [str(value)] if secret and value is not None and value != "" else []
 
 
-def _env_values(adapter: AdapterConfig) -> list[str]:
-    """Values read from ${ENV} references: treated as secrets in every message."""
-    return [str(resolve_env_refs(v)) for v in adapter.raw_options.values() if find_env_refs(v)]
+def _secret_env_values(adapter: AdapterConfig) -> list[str]:
+    """The values of the ${ENV} variables that secret-named options reference.
+
+    Only those: a host or model read from ``${GRADIENT_API_URL}`` is an ordinary setting, and
+    scrubbing it would turn a connection error into ``cannot connect to ***``.
+    """
+    refs = find_env_refs(_secret_raw(adapter.raw_options))
+    return [os.environ.get(name, "") for name in refs]
+
+
+def _secret_raw(value: Any) -> Any:
+    """The parts of raw options under secret-named keys, at any depth."""
+    if isinstance(value, dict):
+        return [v if is_secret_option(str(k)) else _secret_raw(v) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_secret_raw(v) for v in value]
+    return None
 
 
 class EmulatorHandle:
@@ -101,9 +122,14 @@ _SECRET_ENV = ("GRADIENT_ACCESS_TOKEN", "OPENAI_API_KEY")
 
 
 def run_secrets(suite: Suite, resolved: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """Every value to scrub from messages: secret options, ${ENV} values, credential vars."""
-    return tuple(
+    """Every value to scrub from messages: secret-named options and the ${ENV} variables
+    they reference (at any depth, so ``kwargs: {api_key: ...}`` counts), and the variables
+    the adapters read credentials from. Other ``${ENV}`` values (hosts, model ids) stay.
+    """
+    found = (
         {s for opts in resolved.values() for s in _secret_values(opts)}
-        | {s for a in suite.adapters for s in _env_values(a)}
+        | {s for a in suite.adapters for s in _secret_env_values(a)}
         | {os.environ.get(name, "") for name in _SECRET_ENV}
     )
+    # Longest first: a secret that contains another is scrubbed whole, not in pieces.
+    return tuple(sorted(found - {""}, key=lambda s: (-len(s), s)))
