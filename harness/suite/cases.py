@@ -57,18 +57,26 @@ class _Expansion:
                 result.append(e)
         return result
 
-    def add(self, case: Case, doc: YamlDocument, path: KeyPath) -> None:
-        if case.id in self.seen:
+    def claim(self, case_id: str, doc: YamlDocument, path: KeyPath) -> bool:
+        """Take ``case_id`` for the case at ``path``; False (and reported) when it is taken.
+
+        Claimed even for a case whose templates failed, so that its id still clashes.
+        """
+        if case_id in self.seen:
             self.checker.at(
                 doc,
                 path,
-                f"{describe_path(path)}: duplicate case id '{case.id}', "
-                f"first used at {self.seen[case.id]}",
+                f"{describe_path(path)}: duplicate case id '{case_id}', "
+                f"first used at {self.seen[case_id]}",
             )
-            return
+            return False
         line, col = doc.position(path)
-        self.seen[case.id] = f"{doc.file}:{line}"
-        self.out.append(case)
+        self.seen[case_id] = f"{doc.file}:{line}"
+        return True
+
+    def add(self, case: Case, doc: YamlDocument, path: KeyPath) -> None:
+        if self.claim(case.id, doc, path):
+            self.out.append(case)
 
     def render(
         self, doc: YamlDocument, path: KeyPath, text: str, variables: dict[str, Any]
@@ -76,7 +84,7 @@ class _Expansion:
         try:
             return render(text, variables)
         except TemplateProblem as exc:
-            self.checker.at(doc, path, f"{describe_path(path)}: {exc}")
+            self.checker.template_problem(doc, path, exc)
             return None
 
     def case_spec(
@@ -116,7 +124,9 @@ class _Expansion:
                 assert spec.prompt is not None
                 prompt = self.render(doc, (*at, "prompt"), spec.prompt, variables)
             exp = self.expectations(merged.default_expect + raws, variables)
+            where = (*at, "id") if spec.id else at
             if prompt is None:
+                self.claim(base_id + point.suffix, doc, where)
                 continue
             case = Case(
                 id=base_id + point.suffix,
@@ -129,7 +139,7 @@ class _Expansion:
                 repeat=repeat,
                 pass_rule=rule,
             )
-            self.add(case, doc, (*at, "id") if spec.id else at)
+            self.add(case, doc, where)
 
     def dataset(self, doc: YamlDocument, file: Path, i: int, raw: dict[str, Any]) -> None:
         merged = self.merged
@@ -140,15 +150,18 @@ class _Expansion:
         spec, rows = loaded
         raws = self.checker.raw_expectations(doc, raw.get("expect"), (*at, "expect"))
         generation = {**merged.generation, **(spec.generation or {})}
+        broken = False  # the prompt template failed once: said once, the ids are still checked
         for row in rows:
             for point in matrix_points(merged.matrix):
                 variables = {**merged.vars, **row.vars, **point.vars}
                 prompt: str | None = row.prompt
-                if prompt is None:
+                if prompt is None and not broken:
                     assert spec.prompt is not None
                     prompt = self.render(doc, (*at, "prompt"), spec.prompt, variables)
-                    if prompt is None:
-                        return
+                    broken = prompt is None
+                if prompt is None:
+                    self.claim(row.case_id + point.suffix, doc, at)
+                    continue
                 case = Case(
                     id=row.case_id + point.suffix,
                     prompt=prompt,

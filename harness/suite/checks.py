@@ -56,9 +56,17 @@ class Checker:
     def __init__(self, errors: list[Location]) -> None:
         self.errors = errors
         self.adapter_names: list[str] = []  # every adapter declared, valid or not
+        # False when a vars mapping failed validation: "undefined variable" would be noise then
+        self.vars_trusted = True
 
     def at(self, doc: YamlDocument, path: KeyPath, message: str, *, key: bool = False) -> None:
         self.errors.append(doc.location(path, message, key=key))
+
+    def template_problem(self, doc: YamlDocument, path: KeyPath, exc: TemplateProblem) -> None:
+        """Report a template that failed, unless it only misses a variable from broken vars."""
+        if exc.undefined and not self.vars_trusted:
+            return
+        self.at(doc, path, f"{describe_path(path)}: {exc}")
 
     def adapter(self, doc: YamlDocument, name: str, raw: Any) -> AdapterConfig | None:
         path: KeyPath = ("adapters", name)
@@ -128,7 +136,7 @@ class Checker:
             try:
                 raw = render_value(raw, variables)
             except TemplateProblem as exc:
-                self.at(rx.doc, rx.path, f"{describe_path(rx.path)}: {exc}")
+                self.template_problem(rx.doc, rx.path, exc)
                 return None
         try:
             expectation = parse_expectation(raw)

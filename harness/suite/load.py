@@ -44,12 +44,11 @@ def load_suite(path: str | Path) -> Suite:
     merged = merge_files(root.in_order(), checker)
 
     root_doc = root.doc
-    if root.spec is not None:
-        if merged.name is None:
+    if isinstance(root_doc.data, dict):  # a file with errors is still checked for these
+        raw = [u.doc.data for u in root.in_order() if isinstance(u.doc.data, dict)]
+        if merged.name is None and not any("name" in d for d in raw):
             checker.at(root_doc, (), "missing required key 'name' (the suite's name)")
-        if not merged.adapters and not any(
-            isinstance(u.doc.data, dict) and u.doc.data.get("adapters") for u in root.in_order()
-        ):
+        if not merged.adapters and not any(d.get("adapters") for d in raw):
             checker.at(
                 root_doc, (), "missing required key 'adapters': a suite needs at least one adapter"
             )

@@ -22,6 +22,7 @@ from harness.suite.model import (
     PassRule,
     RetryPolicy,
 )
+from harness.suite.salvage import salvage
 from harness.yamlio import YamlDocument
 
 __all__ = ["MergedSuite", "as_pass_rule", "merge_files"]
@@ -94,14 +95,21 @@ def merge_files(files: list[SuiteFile], checker: Checker) -> MergedSuite:
             # reported here too, so that it shows even when the case has other errors
             if isinstance(raw_case, dict) and not {"prompt", "messages"} & set(raw_case):
                 checker.at(doc, ("cases", i), f"cases[{i}]: {MISSING_PROMPT}")
+        case_rows: list[int] = list(range(len(spec.cases))) if spec is not None else []
+        dataset_rows: list[int] = list(range(len(spec.datasets))) if spec is not None else []
         if spec is None:
-            # the file has errors, so nothing will run; still check every expectation now
+            # the file has errors, so nothing will run; still check what it holds: the parts
+            # valid on their own go on as usual, and every other expectation is parsed now
+            salvaged = salvage(data)
+            spec, case_rows, dataset_rows = salvaged.spec, salvaged.cases, salvaged.datasets
+            checker.vars_trusted = checker.vars_trusted and salvaged.vars_trusted
             for i, raw_case in enumerate(raw_cases if isinstance(raw_cases, list) else []):
+                if i in case_rows:
+                    continue
                 raw_expect = raw_case.get("expect") if isinstance(raw_case, dict) else None
                 for rx in checker.raw_expectations(doc, raw_expect, ("cases", i, "expect")):
                     if not rx.templated:
                         checker.parse(rx, {})
-            continue
         if spec.name is not None:
             merged.name = spec.name
         if spec.description is not None:
@@ -119,7 +127,7 @@ def merge_files(files: list[SuiteFile], checker: Checker) -> MergedSuite:
         if spec.order_seed is not None:
             merged.order_seed = spec.order_seed
         _merge_defaults(merged, spec.defaults)
-        for i, case in enumerate(spec.cases):
+        for i, case in zip(case_rows, spec.cases, strict=True):
             raw_case = data["cases"][i]
             merged.cases.append(
                 (
@@ -129,7 +137,7 @@ def merge_files(files: list[SuiteFile], checker: Checker) -> MergedSuite:
                     checker.raw_expectations(doc, raw_case.get("expect"), ("cases", i, "expect")),
                 )
             )
-        for i, ds in enumerate(spec.datasets):
+        for i, ds in zip(dataset_rows, spec.datasets, strict=True):
             merged.datasets.append((doc, unit.path, i, ds))
     return merged
 

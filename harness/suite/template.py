@@ -11,6 +11,10 @@ __all__ = ["TemplateProblem", "is_template", "render", "render_value"]
 class TemplateProblem(ValueError):
     """A template that does not parse, or uses a variable the case does not define."""
 
+    def __init__(self, message: str, *, undefined: bool = False) -> None:
+        super().__init__(message)
+        self.undefined = undefined  # a variable the case does not define (not a syntax error)
+
 
 @lru_cache(maxsize=1)
 def _env() -> Any:
@@ -44,7 +48,7 @@ def render(text: str, variables: dict[str, Any]) -> str:
     except UndefinedError as exc:
         defined = ", ".join(sorted(variables)) or "none"
         raise TemplateProblem(
-            f"undefined template variable: {exc.message}; defined: {defined}"
+            f"undefined template variable: {exc.message}; defined: {defined}", undefined=True
         ) from None
     except TemplateError as exc:
         raise TemplateProblem(f"invalid template: {exc}") from None
