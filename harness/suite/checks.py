@@ -262,8 +262,42 @@ class Checker:
                     f"metric '{gate.metric}'{suggest(gate.metric, known)}; expected one of: "
                     f"{', '.join(_GATE_METRICS)}, expectation:<metric>",
                 )
+            self._gate_values(doc, at, gate)
             out.append(gate)
         return tuple(out)
+
+    def _gate_values(self, doc: YamlDocument, at: KeyPath, gate: GateSpec) -> None:
+        """Values no result can meet or miss: rates outside 0..1, latency limits <= 0."""
+        rate = gate.metric in ("pass_rate", "error_rate") or gate.metric.startswith("expectation:")
+        timed = gate.metric in _GATE_METRICS and gate.metric.endswith("_ms")
+        for key in ("min", "max", "max_regression"):
+            value = getattr(gate, key)
+            if value is None:
+                continue
+            where = (*at, key)
+            shown = _number(value)
+            if rate and not 0 <= value <= 1:
+                self.at(
+                    doc,
+                    where,
+                    f"{describe_path(where)}: {gate.metric} is a rate from 0 to 1, got {shown} "
+                    "(write 90% as 0.9)",
+                )
+            elif timed and key != "max_regression" and value <= 0:
+                self.at(
+                    doc,
+                    where,
+                    f"{describe_path(where)}: {gate.metric} is a time in ms; a limit must be "
+                    f"more than 0, got {shown}",
+                )
+        if gate.min is not None and gate.max is not None and gate.min > gate.max:
+            where = (*at, "min")
+            self.at(
+                doc,
+                where,
+                f"{describe_path(where)}: min ({_number(gate.min)}) is above max "
+                f"({_number(gate.max)}): no result can pass",
+            )
 
 
 def _scrub(locations: list[Location], options: dict[str, Any]) -> list[Location]:
@@ -277,6 +311,11 @@ def _scrub(locations: list[Location], options: dict[str, Any]) -> list[Location]
                 msg = msg.replace(secret, "***")
         out.append(Location(loc.file, loc.line, loc.column, msg))
     return out
+
+
+def _number(value: float) -> str:
+    """``2`` rather than ``2.0``: as the user most likely wrote it."""
+    return str(int(value)) if value.is_integer() else str(value)
 
 
 def _has_template(value: Any) -> bool:
