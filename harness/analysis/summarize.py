@@ -16,7 +16,9 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.analysis.compare import PairComparison, compare_pair
+from harness.analysis.errors import ErrorGroup, ErrorTally
 from harness.analysis.stats import wilson_interval
+from harness.analysis.text import clip_text
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.records.store import MANIFEST_FILE, read_manifest, read_records
@@ -40,13 +42,6 @@ Outcome = Literal["pass", "fail", "error"]
 
 TEXT_LIMIT = 2000
 """Characters of prompt/output kept per failing case; reports clip further for display."""
-
-
-def clip_text(text: str, limit: int) -> str:
-    """Cut ``text`` to ``limit`` characters, saying how much was cut (outputs can be huge)."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… [{len(text) - limit} more chars]"
 
 
 class _Frozen(BaseModel):
@@ -154,6 +149,9 @@ class RunSummary(_Frozen):
     flaky: tuple[FlakyCase, ...] = ()
     repeated_cases: int = Field(
         default=0, description="(case, adapter) pairs sent more than once (repeat > 1)"
+    )
+    error_groups: tuple[ErrorGroup, ...] = Field(
+        default=(), description="Why requests failed: errors by adapter and kind"
     )
 
     @property
@@ -282,9 +280,11 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     """
     latest: dict[tuple[str, str], _Row] = {}
     failures: dict[tuple[str, str], FailedCase] = {}
+    errors = ErrorTally()
     read = 0
     for record in records:
         read += 1
+        errors.add(record)
         case_id = record.case_id + (f" #{record.repeat + 1}" if record.repeat else "")
         key = (case_id, record.adapter)
         outcome = _outcome(record)
@@ -355,6 +355,7 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         failures=tuple(failure_list),
         records_read=read,
         superseded_records=read - len(rows),
+        error_groups=tuple(errors.groups(names)),
     )
 
 

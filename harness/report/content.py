@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from harness.analysis.compare import PairComparison
+from harness.analysis.errors import ErrorGroup
 from harness.analysis.stats import format_p_value
 from harness.analysis.summarize import AdapterSummary, FailedCase, Outcome, RunSummary, clip_text
 from harness.records import AdapterInfo
@@ -28,6 +29,7 @@ __all__ = [
     "ReportContent",
     "Table",
     "build_content",
+    "error_groups_table",
     "format_ms",
     "ttft_label",
 ]
@@ -89,6 +91,8 @@ class ReportContent:
 
     title: str
     header: tuple[tuple[str, str], ...]
+    errors: Table | None
+    error_notes: tuple[str, ...]
     adapters: Table
     summary: Table
     summary_notes: tuple[str, ...]
@@ -175,6 +179,32 @@ def _header(summary: RunSummary) -> tuple[tuple[str, str], ...]:
     if m.emulator is not None:
         rows.append(("Served by", "the local emulator (simulated models, not real ones)"))
     return tuple(rows)
+
+
+def error_groups_table(groups: tuple[ErrorGroup, ...] | list[ErrorGroup]) -> Table | None:
+    """Why requests failed: one row per adapter and kind, with one example message."""
+    if not groups:
+        return None
+    rows = tuple(
+        (
+            g.adapter,
+            g.kind,
+            str(g.count) + (f" ({g.not_sent} not sent)" if g.not_sent else ""),
+            g.example_text,
+        )
+        for g in groups
+    )
+    return Table(("Adapter", "Kind", "Errors", "Example message"), rows)
+
+
+def _error_notes(groups: tuple[ErrorGroup, ...]) -> tuple[str, ...]:
+    if not any(g.not_sent for g in groups):
+        return ()
+    return (
+        "Not sent: the adapter could not be set up, or it was stopped after repeated "
+        "authentication or model-not-found errors, which retrying cannot heal; those requests "
+        "were recorded as errors without being sent.",
+    )
 
 
 def _option_value(value: Any) -> str:
@@ -375,6 +405,8 @@ def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -
     return ReportContent(
         title=f"{summary.manifest.suite_name}: run {summary.manifest.run_id}",
         header=_header(summary),
+        errors=error_groups_table(summary.error_groups),
+        error_notes=_error_notes(summary.error_groups),
         adapters=_adapters_table(infos),
         summary=_summary_table(summary.adapters),
         summary_notes=_summary_notes(summary.adapters),

@@ -64,6 +64,11 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
     out += ["| | |", "|---|---|"]
     out += [f"| **{md_text(k)}** | {md_text(v)} |" for k, v in content.header]
 
+    if content.errors is not None:
+        out += ["", "## Why requests failed", "", *_table(content.errors)]
+        if content.error_notes:
+            out += ["", *(f"*{md_text(note)}*" for note in content.error_notes)]
+
     out += ["", "## Adapters", "", *_table(content.adapters)]
 
     out += ["", "## Summary", "", *_table(content.summary), ""]
