@@ -115,9 +115,15 @@ def test_declared_shards_are_checked_for_coverage(tmp_path: Path) -> None:
     _declare_shard(one, "1/3")
     _declare_shard(two, "2/3")
     _declare_shard(again, "2/3")
-    m = read_manifest(merge_runs([one, two, again], tmp_path / "out", "x"))
+    merged = merge_runs([one, two, again], tmp_path / "out", "x")
+    m = read_manifest(merged)
     assert m.status == "incomplete"  # shard 3/3 is missing
     assert m.case_count == 5  # shard 2/3 given twice counts once
+    coverage = json.loads((merged / MANIFEST_FILE).read_text())["coverage"]
+    assert coverage["shards_merged"] == ["1/3", "2/3"]
+    assert coverage["shards_missing"] == ["3/3"]
+    assert coverage["suite_case_count"] is None  # 2 and 3 cases: no balanced split fits
+    assert coverage["complete"] is False
 
     three = write_run(tmp_path / "3", manifest("r3", case_count=1), [record("d")])
     _declare_shard(three, "3/4")
@@ -177,10 +183,11 @@ def test_merge_command_with_click_runner(tmp_path: Path) -> None:
 
     one, two = _shards(tmp_path)
     result = CliRunner().invoke(
-        cli, ["merge", str(one), str(two), "-o", str(tmp_path / "r"), "--run-id", "m"]
+        cli,
+        ["merge", str(one), str(two), "-o", str(tmp_path / "r"), "--run-id", "m", "--no-reports"],
     )
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == str(tmp_path / "r" / "m")
+    assert result.stdout.strip() == str(tmp_path / "r" / "m")
     bad = write_run(tmp_path / "3", manifest("r3", sha="c" * 64), [record("z")])
     result = CliRunner().invoke(cli, ["merge", str(one), str(bad), "-o", str(tmp_path)])
     assert result.exit_code == 4
