@@ -1,5 +1,6 @@
 """Planned requests → CaseRecords: each adapter's lane inside the overall limit, retries with
-backoff, the pool of workers, sync-only LLMs in threads, the response cache and cassette.
+backoff, the pool of workers, sync-only LLMs in threads, the response cache and cassette, and
+failing fast on an adapter whose errors cannot heal.
 
 It knows no run folder, manifest or CLI: ``run_suite`` stores what :meth:`Driver.drive` yields,
 and an executor can run one ``Driver`` per worker on its share of the plan.
@@ -25,6 +26,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any
 
+from harness.errors import AdapterError, AuthenticationError, ModelNotFoundError
 from harness.records import CaseRecord
 from harness.records.cassette import replay_context
 from harness.runner.durable import CacheAndCassette, cache_key_for, record_cassette
@@ -34,7 +36,17 @@ from harness.runner.scheduler import Lane, LoopLagMonitor, RateLimiter, backoff_
 from harness.runner.settings import RunSettings
 from harness.suite.load import AdapterConfig, Case
 
-__all__ = ["CachedJudges", "Driver", "OnSend"]
+__all__ = ["CachedJudges", "Driver", "OnSend", "UNHEALABLE_STREAK", "unhealable_kind"]
+
+UNHEALABLE_STREAK = 3
+"""Consecutive authentication or model-not-found errors after which an adapter is stopped.
+
+Retrying cannot heal a refused token or a model that does not exist, and each such request
+costs a round trip (and, on a real service, may count against an account). After this many
+in a row from one adapter, its remaining requests are recorded as errors without being sent
+("not sent: adapter failing with authentication errors"). Any other outcome (an answer, a rate
+limit, a server error) breaks the streak; rate limits and server errors keep their retries.
+"""
 
 OnSend = Callable[[PlannedRequest], None]
 """Called just before each attempt at a planned request is sent (retries included)."""
@@ -78,6 +90,34 @@ def lane_for(name: str, settings: RunSettings) -> Lane:
     )
 
 
+def unhealable_kind(exc: BaseException) -> str | None:
+    """``"authentication"`` or ``"model not found"`` for errors no retry can heal, else None.
+
+    The harness's own adapters raise :class:`AdapterError`; other llama-index LLMs raise
+    their client's errors, recognised by an HTTP ``status_code`` (openai's, for instance).
+    """
+    if isinstance(exc, AuthenticationError):
+        return "authentication"
+    if isinstance(exc, ModelNotFoundError):
+        return "model not found"
+    if isinstance(exc, AdapterError):
+        return None
+    status = getattr(exc, "status_code", None)
+    if status in (401, 403):
+        return "authentication"
+    if status == 404:
+        return "model not found"
+    return None
+
+
+def _not_sent(kind: str) -> AdapterError:
+    """The error recorded for a request not sent because its adapter was stopped."""
+    message = f"not sent: adapter failing with {kind} errors"
+    if kind == "authentication":
+        return AuthenticationError(message, status=None)
+    return ModelNotFoundError(message, status=None)
+
+
 @dataclass(frozen=True)
 class _WorkerStopped:
     error: BaseException | None
@@ -95,6 +135,10 @@ class Driver:
     preparation failed to the error: their requests become errored records, unsent.
     ``aids`` adds the response cache and the cassette. Use it as a context manager (it owns
     the thread pool of sync-only LLMs); closing the LLMs stays with whoever built them.
+
+    After :data:`UNHEALABLE_STREAK` consecutive authentication or model-not-found errors an
+    adapter is stopped: ``stopped`` maps it to the kind ("authentication", "model not found"),
+    and its requests not yet sent become errored records that say so, with ``attempts`` 0.
     """
 
     def __init__(
@@ -127,6 +171,8 @@ class Driver:
         )
         self._pools = {name: self._pool for name in self.sync_adapters}
         self._rng = random.Random(settings.order_seed)  # backoff jitter
+        self.stopped: dict[str, str] = {}
+        self._streaks: dict[str, int] = {}
 
     def __enter__(self) -> Driver:
         return self
@@ -238,7 +284,7 @@ class Driver:
             name,
             self.llms[name],
             result,
-            started_at=sending.started_at,
+            started_at=sending.started_at or _now(),
             attempts=sending.attempts,
             queue_wait_ms=sending.waited_ns / 1e6,
             judge=self.judges,
@@ -258,25 +304,35 @@ class Driver:
                 ),
                 adapter_type=adapter.type.name,
             )
-        if self.aids.cassette is not None:
+        if self.aids.cassette is not None and sending.attempts:  # an unsent request: no reply
             record_cassette(self.aids, record, case, result)
         return record
 
     async def _send_with_retries(
         self, request: PlannedRequest, on_send: OnSend | None
     ) -> tuple[Sent | BaseException, _Sending]:
-        """Send within the adapter's lane and the overall limit; retry what the policy allows."""
+        """Send within the adapter's lane and the overall limit; retry what the policy allows.
+
+        A stopped adapter sends nothing more: a request not yet tried gets the "not sent"
+        error (checked before queueing and again once a slot is free), one already tried
+        keeps its last error.
+        """
         case, adapter, repeat, _ = request
-        llm, lane = self.llms[adapter.name], self._lanes[adapter.name]
-        pool = self._pools.get(adapter.name)
+        name = adapter.name
+        llm, lane = self.llms[name], self._lanes[name]
+        pool = self._pools.get(name)
         policy, timeout_s = self.settings.retries, self.settings.timeout_s
         sending = _Sending()
+        result: Sent | BaseException | None = None
         while True:
-            sending.attempts += 1
+            if name in self.stopped:
+                return result or _not_sent(self.stopped[name]), sending
             queued = time.perf_counter_ns()
-            result: Sent | BaseException
             async with lane.slot(self._overall):
                 sending.waited_ns += time.perf_counter_ns() - queued
+                if name in self.stopped:  # stopped while this request waited for its turn
+                    return result or _not_sent(self.stopped[name]), sending
+                sending.attempts += 1
                 sending.started_at = _now()
                 if on_send is not None:
                     on_send(request)
@@ -289,6 +345,7 @@ class Driver:
                 except Exception as exc:  # a failing adapter fails its case, not the run
                     result = exc
                 sending.failed_ms = (time.perf_counter_ns() - begin) / 1e6
+            self._note_outcome(name, result)
             if (
                 isinstance(result, Sent)
                 or sending.attempts >= policy.max_attempts
@@ -296,6 +353,16 @@ class Driver:
             ):
                 return result, sending
             await asyncio.sleep(backoff_delay(policy, sending.attempts, result, self._rng))
+
+    def _note_outcome(self, name: str, result: Sent | BaseException) -> None:
+        """Count the adapter's unhealable errors in a row; stop it at UNHEALABLE_STREAK."""
+        kind = None if isinstance(result, Sent) else unhealable_kind(result)
+        if kind is None:
+            self._streaks[name] = 0
+            return
+        streak = self._streaks[name] = self._streaks.get(name, 0) + 1
+        if streak >= UNHEALABLE_STREAK:
+            self.stopped.setdefault(name, kind)
 
 
 @dataclass
@@ -305,7 +372,7 @@ class _Sending:
     attempts: int = 0
     waited_ns: int = 0
     started_at: str = ""
-    failed_ms: float = 0.0
+    failed_ms: float | None = None  # None: nothing was sent
 
 
 def _puller(

@@ -41,7 +41,14 @@ def _error_info(exc: BaseException, secrets: Iterable[str]) -> ErrorInfo:
     if isinstance(exc, asyncio.TimeoutError):
         return ErrorInfo(type="timeout", message="no complete answer within the request timeout")
     message = redact(str(exc) or exc.__class__.__name__, secrets)
-    return ErrorInfo(type=exc.__class__.__name__, message=message[:2000])
+    # Other clients' errors (openai's, via llama-index) carry the HTTP status as status_code:
+    # kept, so reports can tell a refused key from a missing model.
+    status = getattr(exc, "status_code", None)
+    return ErrorInfo(
+        type=exc.__class__.__name__,
+        message=message[:2000],
+        status=status if isinstance(status, int) and not isinstance(status, bool) else None,
+    )
 
 
 def _finish_reason(raw: Any) -> str | None:
