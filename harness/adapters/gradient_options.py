@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
+    "MODEL_ID_LENGTH",
     "AccessToken",
     "BaseModelSlug",
     "GradientBaseModelLLMOptions",
@@ -24,9 +25,12 @@ __all__ = [
     "ModelAdapterId",
     "Timeout",
     "WorkspaceId",
+    "model_id_problems",
 ]
 
 DEFAULT_TIMEOUT_S = 60.0
+#: Model ids are exactly this long; the gradientai SDK refuses any other length client-side.
+MODEL_ID_LENGTH = 50
 
 MaxTokens = Annotated[
     int | None, Field(description="The number of tokens to generate.", gt=0, lt=512)
@@ -55,10 +59,30 @@ class _GradientLLMOptions(BaseModel):
     timeout: Timeout = DEFAULT_TIMEOUT_S
 
 
+def model_id_problems(value: str) -> list[str]:
+    """Why the Gradient API can never accept ``value`` as a model id (empty: it may)."""
+    if len(value) == MODEL_ID_LENGTH:
+        return []
+    return [
+        f"expected exactly {MODEL_ID_LENGTH} characters (the Gradient API's model id format, "
+        f"e.g. 5a1e5b07-0001-4000-8000-00000000000a_model_adapter; the gradientai SDK refuses "
+        f"any other length), got {len(value)}: {value!r}"
+    ]
+
+
 class GradientModelAdapterLLMOptions(_GradientLLMOptions):
     """Options of ``type: gradient-adapter``: the fields of ``GradientModelAdapterLLM``."""
 
     model_adapter_id: ModelAdapterId
+
+    def load_problems(self, from_env: frozenset[str]) -> list[tuple[str, str]]:
+        """(option, problem) pairs a run would fail on, found now; ``from_env`` options skipped.
+
+        A value read from ``${ENV}`` is checked when the run builds the adapter instead.
+        """
+        if "model_adapter_id" in from_env:
+            return []
+        return [("model_adapter_id", p) for p in model_id_problems(self.model_adapter_id)]
 
 
 class GradientBaseModelLLMOptions(_GradientLLMOptions):

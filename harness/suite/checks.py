@@ -12,19 +12,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from harness.adapters.base import adapters
 from harness.errors import Location, SuiteError
 from harness.metrics import Expectation, metrics, parse_expectation
 from harness.registry import UnknownNameError, suggest
+from harness.suite.as_text import numbers_as_text
 from harness.suite.dataset_spec import DatasetSpec
 from harness.suite.datasets import DatasetError, DatasetRow, load_dataset_rows
 from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.loaded import AdapterConfig
 from harness.suite.model import EMULATOR_STAND_INS, AdapterSpec, EmulatorRef, GateSpec
 from harness.suite.template import TemplateProblem, is_template, render_value
-from harness.yamlio import KeyPath, YamlDocument, describe_path, locations_from_validation_error
+from harness.yamlio import (
+    KeyPath,
+    YamlDocument,
+    describe_path,
+    is_number,
+    locations_from_validation_error,
+    number_hint,
+)
 
 __all__ = ["Checker", "RawExpectation"]
 
@@ -107,6 +115,8 @@ class Checker:
             found = locations_from_validation_error(exc, doc, kind.options, path)
             self.errors.extend(_scrub(found, options))
             return None
+        if self._load_problems(doc, path, raw, validated, options):
+            return None
         served = raw.get("served_by")
         try:
             envelope = AdapterSpec.model_validate({k: raw[k] for k in _ENVELOPE_KEYS if k in raw})
@@ -122,6 +132,29 @@ class Checker:
             envelope.concurrency,
             envelope.rpm,
         )
+
+    def _load_problems(
+        self,
+        doc: YamlDocument,
+        path: KeyPath,
+        raw: dict[str, Any],
+        validated: BaseModel,
+        options: dict[str, Any],
+    ) -> bool:
+        """Ask an options model that can check itself (``load_problems``) what a run would fail on.
+
+        E.g. a Gradient id the API can never accept, a replay cassette without that adapter.
+        Options holding ``${ENV}`` references are named, so their values are checked at run time.
+        """
+        check = getattr(validated, "load_problems", None)
+        if not callable(check):
+            return False
+        from_env = frozenset(k for k, v in options.items() if find_env_refs(v))
+        problems: list[tuple[str, str]] = check(from_env)
+        for key, message in problems:
+            where = (*path, key) if key in raw else path
+            self.at(doc, where, f"{describe_path(where)}: {message}")
+        return bool(problems)
 
     def raw_expectations(self, doc: YamlDocument, raw: Any, path: KeyPath) -> list[RawExpectation]:
         if not isinstance(raw, list):
@@ -139,7 +172,21 @@ class Checker:
                 self.template_problem(rx.doc, rx.path, exc)
                 return None
         try:
-            expectation = parse_expectation(raw)
+            try:
+                expectation = parse_expectation(raw)
+            except ValidationError as exc:
+                metric = metrics.get(str(next(iter(raw))))
+                shorthand = not isinstance(next(iter(raw.values())), dict) and bool(
+                    metric.shorthand
+                )
+                as_text = numbers_as_text(rx.doc, rx.path, raw, shorthand, exc)
+                if as_text is None:
+                    raise
+                try:  # `- equals: 42` means the text "42", as written
+                    expectation = parse_expectation(as_text)
+                except ValidationError:
+                    raise exc from None  # the problem as the user wrote it
+                raw = as_text
         except UnknownNameError as exc:
             name = next(iter(raw))
             self.at(rx.doc, (*rx.path, name), f"{describe_path(rx.path)}: {exc}", key=True)
@@ -150,6 +197,10 @@ class Checker:
             if not isinstance(raw[name], dict) and metric.shorthand:
                 for err in exc.errors(include_url=False):
                     msg = err["msg"].removeprefix("Value error, ")
+                    if err["type"] == "string_type":
+                        msg = f"expected a string, got {err['input']!r}"
+                        if is_number(err["input"]):
+                            msg += number_hint(rx.doc, base, err["input"])
                     self.at(rx.doc, base, f"{describe_path(base)}: {msg}")
             else:
                 self.errors.extend(

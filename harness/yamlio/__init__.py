@@ -7,7 +7,7 @@ Shared by the suite loader and the emulator, so it imports nothing of the harnes
 from __future__ import annotations
 
 from harness.yamlio.document import YamlDocument
-from harness.yamlio.locate import locations_from_validation_error
+from harness.yamlio.locate import is_number, locations_from_validation_error, number_hint
 from harness.yamlio.parse import MAX_NODES, load_yaml, parse_yaml
 from harness.yamlio.paths import KeyPath, describe_path
 from harness.yamlio.validate import load_model, validate_document
@@ -17,9 +17,11 @@ __all__ = [
     "MAX_NODES",
     "YamlDocument",
     "describe_path",
+    "is_number",
     "load_model",
     "load_yaml",
     "locations_from_validation_error",
+    "number_hint",
     "parse_yaml",
     "validate_document",
 ]

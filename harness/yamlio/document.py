@@ -13,12 +13,17 @@ __all__ = ["YamlDocument"]
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file: plain Python data plus the position of every value and key."""
+    """A parsed YAML file: plain Python data plus the position of every value and key.
+
+    ``number_texts`` keeps each plain scalar that YAML read as a number as it was written
+    (``3.50``, ``0x1F``), so a number given where text is meant can become that text.
+    """
 
     file: str
     data: Any
     value_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     key_positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    number_texts: dict[KeyPath, str] = field(default_factory=dict)
 
     def position(self, path: KeyPath, *, key: bool = False) -> tuple[int, int]:
         """Line and column of the value (or key) at ``path``, or of its nearest ancestor."""

@@ -13,7 +13,7 @@ from harness.registry import suggest
 from harness.yamlio.document import YamlDocument
 from harness.yamlio.paths import KeyPath, describe_path
 
-__all__ = ["locations_from_validation_error"]
+__all__ = ["is_number", "locations_from_validation_error", "number_hint"]
 
 _TYPE_WORDS = {
     "string_type": "a string",
@@ -83,6 +83,17 @@ def _clean_loc(loc: KeyPath, doc: YamlDocument) -> KeyPath:
     return tuple(out)
 
 
+def is_number(value: Any) -> bool:
+    """An int or a float, not a bool: what YAML makes of ``42`` or ``3.5``."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def number_hint(doc: YamlDocument, path: KeyPath, value: Any) -> str:
+    """How to write a number YAML read at ``path`` as text: quoted, as it was written."""
+    text = doc.number_texts.get(path, str(value))
+    return f' (YAML reads {text} as a number; quote it to make it text: "{text}")'
+
+
 def _got(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -116,11 +127,10 @@ def locations_from_validation_error(
                 )
             )
         elif kind in _TYPE_WORDS:
-            out.append(
-                doc.location(
-                    loc, f"{where}: expected {_TYPE_WORDS[kind]}, got {_got(err['input'])}"
-                )
-            )
+            got = _got(err["input"])
+            if kind == "string_type" and is_number(err["input"]):
+                got += number_hint(doc, loc, err["input"])
+            out.append(doc.location(loc, f"{where}: expected {_TYPE_WORDS[kind]}, got {got}"))
         else:
             msg = err["msg"]
             if msg.startswith("Value error, "):

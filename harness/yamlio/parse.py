@@ -20,6 +20,7 @@ __all__ = ["MAX_NODES", "load_yaml", "parse_yaml"]
 
 MAX_NODES = 200_000  # values after alias expansion; far above any real suite
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 
 
 class _Builder:
@@ -60,6 +61,8 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag in _NUMBER_TAGS and isinstance(node, yaml.ScalarNode) and node.style is None:
+            self.doc.number_texts.setdefault(path, str(node.value))
         return self.loader.construct_object(node, deep=True)
 
     def _at(self, node: yaml.Node, message: str) -> Location:
