@@ -1,19 +1,23 @@
 """Per-adapter totals in one streaming pass over a run's records: the CLI's summary table.
 
 Unlike ``summarize`` (which keeps a row per record for the reports), this keeps only counters
-and an array of floats per adapter, so a 100,000-record run summarises in a few MB.
+and an array of floats per adapter, so a 100,000-record run summarises in a few MB. Like
+``summarize``, a key (case_id, adapter, repeat) found more than once counts once, with its
+latest record; the copies are reported in ``RunTotals.duplicates``.
 """
 
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.percentiles import percentile
-from harness.records.store import read_manifest, read_records
+from harness.records import CaseRecord
+from harness.records.store import DuplicateRecords, RecordKey, read_manifest, read_records
 
-__all__ = ["AdapterTotals", "adapter_totals"]
+__all__ = ["AdapterTotals", "RunTotals", "adapter_totals", "run_totals"]
 
 
 @dataclass
@@ -32,27 +36,124 @@ class AdapterTotals:
     def pass_rate(self) -> float | None:
         return self.passed / self.records if self.records else None
 
+    @property
+    def never_answered(self) -> bool:
+        """Every request to this adapter failed: not a measurement of it, a broken adapter."""
+        return self.records > 0 and self.errored == self.records
+
     def latency(self, q: float) -> float | None:
         return percentile(self.latencies_ms, q)
 
     def ttft(self, q: float) -> float | None:
         return percentile(self.ttfts_ms, q)
 
+    def add(self, record: _Counted) -> None:
+        self.records += 1
+        self.passed += record.passed
+        if record.errored:
+            self.errored += 1
+            return
+        if record.latency_ms is not None:
+            self.latencies_ms.append(record.latency_ms)
+        if record.ttft_ms is not None:
+            self.ttfts_ms.append(record.ttft_ms)
+            self.ttft_emulated = self.ttft_emulated and record.streaming_emulated
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """The part of a record the totals count (a duplicate key's copies keep only this)."""
+
+    adapter: str
+    passed: bool
+    errored: bool
+    latency_ms: float | None
+    ttft_ms: float | None
+    streaming_emulated: bool
+
+    @classmethod
+    def of(cls, record: CaseRecord) -> _Counted:
+        return cls(
+            record.adapter,
+            record.passed,
+            record.error is not None,
+            record.latency_ms,
+            record.ttft_ms,
+            record.streaming_emulated,
+        )
+
+
+@dataclass
+class RunTotals:
+    """The totals of every adapter, and the records superseded by a later copy of their key."""
+
+    adapters: list[AdapterTotals]
+    duplicates: DuplicateRecords = field(default_factory=DuplicateRecords)
+
+    @property
+    def never_answered(self) -> list[AdapterTotals]:
+        return [a for a in self.adapters if a.never_answered]
+
+
+def _key(record: CaseRecord) -> RecordKey:
+    return (record.case_id, record.adapter, record.repeat)
+
+
+def _count(
+    records: Iterable[CaseRecord], totals: dict[str, AdapterTotals], suspects: set[int]
+) -> tuple[set[int], DuplicateRecords]:
+    """Add ``records`` to ``totals``, the latest record per key for keys hashed in ``suspects``.
+
+    Returns the hashes of keys seen more than once (when ``suspects`` is empty, a first pass
+    that needs no memory per key beyond a hash) and the duplicates found among the suspects.
+    """
+    seen: set[int] = set()
+    again: set[int] = set()
+    latest: dict[RecordKey, _Counted] = {}
+    copies: dict[RecordKey, int] = {}
+    example: RecordKey | None = None
+    for record in records:
+        key = _key(record)
+        h = hash(key)
+        if h in suspects:
+            latest[key] = _Counted.of(record)
+            copies[key] = copies.get(key, 0) + 1
+            if copies[key] == 2 and example is None:
+                example = key
+            continue
+        if h in seen:
+            again.add(h)
+        seen.add(h)
+        name = record.adapter
+        totals.setdefault(name, AdapterTotals(name)).add(_Counted.of(record))
+    for counted in latest.values():
+        totals.setdefault(counted.adapter, AdapterTotals(counted.adapter)).add(counted)
+    superseded = sum(copies.values()) - len(latest)
+    keys = sum(1 for n in copies.values() if n > 1)
+    return again, DuplicateRecords(superseded, keys, example)
+
+
+def run_totals(run_dir: Path) -> RunTotals:
+    """Totals per candidate adapter, in the manifest's order (judges left out).
+
+    One pass over the records; a second one only when a key occurs more than once, which
+    then counts the latest record of each such key (as ``summarize`` does).
+    """
+    manifest = read_manifest(run_dir)
+    candidates = [a.name for a in manifest.adapters if a.role != "judge"]
+
+    def fresh() -> dict[str, AdapterTotals]:
+        return {name: AdapterTotals(name) for name in candidates}
+
+    totals = fresh()
+    again, _ = _count(read_records(run_dir), totals, set())
+    if not again:
+        return RunTotals(list(totals.values()))
+    totals = fresh()
+    _, duplicates = _count(read_records(run_dir), totals, again)
+    return RunTotals(list(totals.values()), duplicates)
+
 
 def adapter_totals(run_dir: Path) -> list[AdapterTotals]:
     """Totals per candidate adapter, in the manifest's order (judges left out)."""
-    manifest = read_manifest(run_dir)
-    totals = {a.name: AdapterTotals(a.name) for a in manifest.adapters if a.role != "judge"}
-    for record in read_records(run_dir):
-        t = totals.setdefault(record.adapter, AdapterTotals(record.adapter))
-        t.records += 1
-        t.passed += record.passed
-        if record.error is not None:
-            t.errored += 1
-            continue
-        if record.latency_ms is not None:
-            t.latencies_ms.append(record.latency_ms)
-        if record.ttft_ms is not None:
-            t.ttfts_ms.append(record.ttft_ms)
-            t.ttft_emulated = t.ttft_emulated and record.streaming_emulated
-    return list(totals.values())
+    return run_totals(run_dir).adapters

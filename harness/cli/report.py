@@ -19,8 +19,16 @@ from harness.cli.exits import handle_errors
 )
 @handle_errors
 def report(run_dir: Path, names: tuple[str, ...]) -> None:
-    """Write report.md, report.html and charts for a saved run folder."""
+    """Write report.md, report.html and charts for a saved run folder.
+
+    A (case_id, adapter, repeat) found more than once in results.jsonl counts once, with its
+    latest record (as a resume does); a warning names how many and an example.
+    """
+    from harness.records.store import RESULTS_FILE, find_duplicates
     from harness.report import write_reports
 
+    duplicates = find_duplicates(run_dir)
+    if duplicates:
+        click.echo(f"warning: {run_dir / RESULTS_FILE}: {duplicates.describe()}", err=True)
     for path in write_reports(run_dir, list(names) or None):
         click.echo(str(path))

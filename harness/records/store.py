@@ -13,6 +13,7 @@ Layout of ``<output-dir>/<run-id>/``: ``results.jsonl`` (one CaseRecord per line
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.records.jsonl import (
@@ -29,6 +30,7 @@ from harness.records.models import CaseRecord, RunManifest
 
 __all__ = [
     "CASSETTE_FILE",
+    "DuplicateRecords",
     "FsyncPolicy",
     "JsonlAppender",
     "MANIFEST_FILE",
@@ -37,6 +39,8 @@ __all__ = [
     "RecordWriter",
     "ResultsCorruptError",
     "completed_keys",
+    "find_duplicates",
+    "has_records",
     "iter_jsonl",
     "read_manifest",
     "read_records",
@@ -101,6 +105,68 @@ def completed_keys(run_dir: Path, *, include_errored: bool = True) -> set[Record
     for _, _, _, (key, good) in scan_lines(path, record_key):
         ok[key] = good
     return {key for key, good in ok.items() if good}
+
+
+@dataclass(frozen=True)
+class DuplicateRecords:
+    """Records of ``results.jsonl`` whose key (case_id, adapter, repeat) occurs again later.
+
+    Every reader keeps the *last* record of a key (as ``summarize`` and resume do); the
+    earlier ones are superseded. Resuming an interrupted request can leave one; an appended
+    second run leaves many.
+    """
+
+    superseded: int = 0  # records that a later record with the same key replaces
+    keys: int = 0  # distinct keys that occur more than once
+    example: RecordKey | None = None  # the first key found twice
+
+    def __bool__(self) -> bool:
+        return self.superseded > 0
+
+    def describe(self) -> str:
+        """One sentence naming the count and an example key, for a warning."""
+        if self.example is None:
+            return "no duplicate records"
+        case_id, adapter, repeat = self.example
+        return (
+            f"{self.superseded} record(s) superseded: {self.keys} (case_id, adapter, repeat) "
+            f"key(s) occur more than once, e.g. ({case_id!r}, {adapter!r}, {repeat}); "
+            "the latest record of each key is used"
+        )
+
+
+def find_duplicates(run_dir: Path) -> DuplicateRecords:
+    """Count the records of ``results.jsonl`` superseded by a later one with the same key.
+
+    Streams the file; memory grows with the number of distinct keys only.
+
+    Raises:
+        ResultsCorruptError: a damaged line that is not the last one.
+    """
+    path = run_dir / RESULTS_FILE
+    if not path.exists():
+        return DuplicateRecords()
+    seen: set[RecordKey] = set()
+    twice: set[RecordKey] = set()
+    superseded = 0
+    example: RecordKey | None = None
+    for _, _, _, (key, _) in scan_lines(path, record_key):
+        if key in seen:
+            superseded += 1
+            twice.add(key)
+            example = example or key
+        else:
+            seen.add(key)
+    return DuplicateRecords(superseded, len(twice), example)
+
+
+def has_records(run_dir: Path) -> bool:
+    """Whether ``results.jsonl`` holds at least one line that is not blank (cheap: no parsing)."""
+    path = run_dir / RESULTS_FILE
+    if not path.is_file():
+        return False
+    with path.open("rb") as f:
+        return any(line.strip() for line in f)
 
 
 # -- repairing -------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ from typing import Any
 
 from harness import __version__
 from harness.adapters.base import redact_options
+from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.records.store import RecordWriter, write_manifest
+from harness.records.store import RecordWriter, has_records, write_manifest
 from harness.runner.drive import Driver
 from harness.runner.durable import CacheAndCassette, resume_run
 from harness.runner.launch import Launch, launch, startup_figures
@@ -37,7 +38,7 @@ from harness.runner.settings import RunOptions, RunSettings
 from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
 from harness.suite.load import Case, Suite
 
-__all__ = ["RunOptions", "RunOutcome", "new_run_id", "run_suite"]
+__all__ = ["RunFolderInUse", "RunOptions", "RunOutcome", "new_run_id", "run_suite"]
 
 OnRecord = Callable[[CaseRecord], None]
 
@@ -65,6 +66,23 @@ class RunOutcome:
         stats["records"] += 1
         stats["passed"] += record.passed
         stats["errored"] += record.error is not None
+
+
+class RunFolderInUse(HarnessError):
+    """The run folder already holds records and this is not a resume: a usage error.
+
+    Appending a second run to a folder would double its records (and its reports would
+    count the copies as cases), so only a resume may write into a folder with records.
+    """
+
+    def __init__(self, run_dir: Path, run_id: str) -> None:
+        self.run_dir = run_dir
+        self.run_id = run_id
+        super().__init__(
+            f"run folder {run_dir} already holds records; nothing was sent. To continue that "
+            f"run, use --resume {run_id}; to start a new one, choose another --run-id (or none "
+            "for a fresh one)."
+        )
 
 
 def new_run_id(suite_name: str) -> str:
@@ -170,11 +188,16 @@ def run_suite(
 
     On Ctrl-C the records written so far stay on disk, the manifest says ``interrupted``,
     and KeyboardInterrupt propagates to the caller.
+
+    Raises:
+        RunFolderInUse: the run folder already holds records and ``options.resume`` is off.
     """
     called_ns = time.perf_counter_ns()
     options = options or RunOptions()
     run_id = options.run_id or new_run_id(suite.name)
     run_dir = options.output_dir / run_id
+    if not options.resume and has_records(run_dir):
+        raise RunFolderInUse(run_dir, run_id)
     cases, shard_label = shard_cases(suite.cases, options.shard)
     with contextlib.ExitStack() as stack:
         collector = stack.enter_context(StartupGC())
