@@ -116,8 +116,10 @@ class ErrorGroup(BaseModel):
     @property
     def example_text(self) -> str:
         """The example message with its HTTP status, as reports and the console show it."""
-        status = f" (HTTP {self.example_status})" if self.example_status is not None else ""
-        return self.example + status
+        status = self.example_status
+        if status is None or f"HTTP {status}" in self.example:  # said already
+            return self.example
+        return f"{self.example} (HTTP {status})"
 
 
 class _Group:

@@ -84,6 +84,8 @@ def test_groups_by_adapter_and_kind_largest_first_with_one_example() -> None:
     assert groups[1].example_text == "invalid access token (HTTP 401)"
     assert groups[0].example_text == "no answer within 5s"
     assert error_groups([_record("c0"), _record("c1")]) == []
+    said = ErrorInfo(type="authentication", message="failed: HTTP 401 (refused)", status=401)
+    assert error_groups([_record("c0", error=said)])[0].example_text == said.message
 
 
 def test_example_prefers_a_sent_request_and_counts_the_unsent() -> None:
