@@ -8,6 +8,7 @@ It runs on raw data, so it runs even when the file failed its ``SuiteFileSpec`` 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from harness.yamlio import (
 __all__ = ["Checker", "RawExpectation"]
 
 _ENVELOPE_KEYS = ("type", "served_by", "role", "concurrency", "rpm")
+# dataset keys that do not change which rows a dataset has, nor their prompts and ids
+_DATASET_EXTRAS = frozenset({"expect", "tags", "generation"})
 _GATE_METRICS = (
     "pass_rate",
     "error_rate",
@@ -92,20 +95,31 @@ class Checker:
             if isinstance(value, str) and "${" not in value and not Path(value).is_absolute():
                 options[key] = str(base_dir / value)
         missing = [n for n in find_env_refs(options) if n not in os.environ]
+        unset_keys: set[str] = set()
         for var in dict.fromkeys(missing):
-            key = next(k for k, v in options.items() if var in find_env_refs(v))
-            self.at(
-                doc,
-                (*path, key),
-                f"{describe_path((*path, key))}: environment variable "
-                f"{var} is not set (referenced as ${{{var}}})",
-            )
-        if missing:
-            return None
-        to_check = resolve_env_refs(options)
+            for key in [k for k, v in options.items() if var in find_env_refs(v)]:
+                if key not in unset_keys:
+                    self.at(
+                        doc,
+                        (*path, key),
+                        f"{describe_path((*path, key))}: environment variable "
+                        f"{var} is not set (referenced as ${{{var}}})",
+                    )
+                unset_keys.add(key)
+        # the other options are still checked: an unset option is left out, or, when the type
+        # requires it, kept as its reference text
+        fields = kind.options.model_fields
+        env = {**os.environ, **{var: f"${{{var}}}" for var in missing}}
+        to_check = resolve_env_refs(
+            {
+                k: v
+                for k, v in options.items()
+                if k not in unset_keys or (k in fields and fields[k].is_required())
+            },
+            env,
+        )
         if raw.get("served_by") == "emulator":
             # the emulator fills these in at run time; stand-ins let the rest be checked now
-            fields = kind.options.model_fields
             for key, stand_in in EMULATOR_STAND_INS.items():
                 if key in fields:
                     to_check.setdefault(key, stand_in)
@@ -113,9 +127,9 @@ class Checker:
             validated = kind.options.model_validate(to_check)
         except ValidationError as exc:
             found = locations_from_validation_error(exc, doc, kind.options, path)
-            self.errors.extend(_scrub(found, options))
+            self.errors.extend(_scrub(found, options, env))
             return None
-        if self._load_problems(doc, path, raw, validated, options):
+        if self._load_problems(doc, path, raw, validated, options) or missing:
             return None
         served = raw.get("served_by")
         try:
@@ -232,7 +246,14 @@ class Checker:
             spec = DatasetSpec.model_validate(raw)
         except ValidationError as exc:
             self.errors.extend(locations_from_validation_error(exc, doc, DatasetSpec, at))
-            return None
+            # bad tags or generation leave the rows meaningful: still read and check them
+            bad = {e["loc"][0] if e["loc"] else None for e in exc.errors(include_url=False)}
+            if not bad <= _DATASET_EXTRAS:
+                return None
+            try:
+                spec = DatasetSpec.model_validate({k: v for k, v in raw.items() if k not in bad})
+            except ValidationError:
+                return None
         try:
             rows = load_dataset_rows(spec, file.parent)
         except DatasetError as exc:
@@ -351,9 +372,11 @@ class Checker:
             )
 
 
-def _scrub(locations: list[Location], options: dict[str, Any]) -> list[Location]:
+def _scrub(
+    locations: list[Location], options: dict[str, Any], env: Mapping[str, str]
+) -> list[Location]:
     """Drop values read from the environment from messages (a bad ${TOKEN} must not print it)."""
-    secrets = [str(resolve_env_refs(raw)) for raw in options.values() if find_env_refs(raw)]
+    secrets = [str(resolve_env_refs(raw, env)) for raw in options.values() if find_env_refs(raw)]
     out = []
     for loc in locations:
         msg = loc.message

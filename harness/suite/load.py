@@ -44,8 +44,8 @@ def load_suite(path: str | Path) -> Suite:
     merged = merge_files(root.in_order(), checker)
 
     root_doc = root.doc
+    raw = [u.doc.data for u in root.in_order() if isinstance(u.doc.data, dict)]
     if isinstance(root_doc.data, dict):  # a file with errors is still checked for these
-        raw = [u.doc.data for u in root.in_order() if isinstance(u.doc.data, dict)]
         if merged.name is None and not any("name" in d for d in raw):
             checker.at(root_doc, (), "missing required key 'name' (the suite's name)")
         if not merged.adapters and not any(d.get("adapters") for d in raw):
@@ -55,7 +55,8 @@ def load_suite(path: str | Path) -> Suite:
 
     emulator, emulator_config = checker.emulator(merged.emulator, merged.adapters)
     cases = expand_cases(checker, merged)
-    if root.spec is not None and not cases and not errors:
+    written = any(d.get("cases") or d.get("datasets") for d in raw)
+    if isinstance(root_doc.data, dict) and not cases and (not written or not errors):
         checker.at(root_doc, (), "the suite has no cases: add 'cases' or 'datasets'")
     gates = checker.gates(merged.raw_gates)
 

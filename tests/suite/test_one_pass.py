@@ -101,3 +101,38 @@ def test_a_template_error_does_not_hide_a_dataset_id_clash(write_suite: Write) -
     messages = "\n".join(_errors(path))
     assert "datasets[0].prompt: undefined template variable" in messages
     assert "duplicate case id 'data-2'" in messages
+
+
+def test_an_unset_env_var_does_not_hide_the_adapters_other_options(write_suite: Write) -> None:
+    path = write_suite(
+        "name: broken\nadapters:\n"
+        "  a: {type: gradient-adapter, model_adapter_id: '${NO_SUCH_ID}', max_tokens: 512,\n"
+        "      access_token: '${NO_SUCH_TOKEN}', host: '${NO_SUCH_HOST}'}\n"
+        "cases: [{prompt: p}]\n"
+    )
+    messages = "\n".join(_errors(path))
+    assert "adapters.a.model_adapter_id: environment variable NO_SUCH_ID is not set" in messages
+    assert "adapters.a.access_token: environment variable NO_SUCH_TOKEN is not set" in messages
+    assert "adapters.a.host: environment variable NO_SUCH_HOST is not set" in messages
+    assert "adapters.a.max_tokens: input should be less than 512" in messages
+
+
+def test_a_suite_without_cases_says_so_beside_its_other_errors(write_suite: Write) -> None:
+    messages = "\n".join(
+        _errors(write_suite(f"name: broken\nconcurrency: 0\nadapters:\n{ADAPTER}"))
+    )
+    assert "concurrency: input should be greater than or equal to 1" in messages
+    assert "the suite has no cases: add 'cases' or 'datasets'" in messages
+
+
+def test_a_dataset_with_bad_tags_still_has_its_file_checked(write_suite: Write) -> None:
+    path = write_suite(
+        f"name: broken\nadapters:\n{ADAPTER}"
+        "datasets:\n"
+        "  - path: missing.csv\n"
+        "    columns: {prompt: question}\n"
+        "    tags: 7\n"
+    )
+    messages = "\n".join(_errors(path))
+    assert "datasets[0].tags: expected a list" in messages
+    assert "datasets[0].path: " in messages and "missing.csv" in messages
