@@ -107,14 +107,14 @@ class Checker:
                     )
                 unset_keys.add(key)
         # the other options are still checked: an unset option is left out, or, when the type
-        # requires it, kept as its reference text
+        # requires it (or does not know it), kept as its reference text
         fields = kind.options.model_fields
         env = {**os.environ, **{var: f"${{{var}}}" for var in missing}}
         to_check = resolve_env_refs(
             {
                 k: v
                 for k, v in options.items()
-                if k not in unset_keys or (k in fields and fields[k].is_required())
+                if k not in unset_keys or k not in fields or fields[k].is_required()
             },
             env,
         )
@@ -128,6 +128,15 @@ class Checker:
         except ValidationError as exc:
             found = locations_from_validation_error(exc, doc, kind.options, path)
             self.errors.extend(_scrub(found, options, env))
+            # the options that did validate may still hold what a run would fail on
+            bad = {e["loc"][0] if e["loc"] else None for e in exc.errors(include_url=False)}
+            try:
+                rest = kind.options.model_validate(
+                    {k: v for k, v in to_check.items() if k not in bad}
+                )
+            except ValidationError:
+                return None
+            self._load_problems(doc, path, raw, rest, options)
             return None
         if self._load_problems(doc, path, raw, validated, options) or missing:
             return None

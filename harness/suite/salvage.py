@@ -63,7 +63,10 @@ def salvage(data: dict[str, Any]) -> Salvaged:
                 out.vars_trusted = False
         elif _valid(SuiteFileSpec, {key: value}):
             kept[key] = value
-    out.spec = SuiteFileSpec.model_validate(kept)
+    try:
+        out.spec = SuiteFileSpec.model_validate(kept)
+    except ValidationError:  # parts valid alone but not together: check nothing more
+        return Salvaged(SuiteFileSpec(), vars_trusted=False)
     return out
 
 

@@ -235,3 +235,14 @@ def test_a_number_elsewhere_says_how_to_quote_it(write_suite: Write) -> None:
         "suite.yaml:1:7: name: expected a string, got 3.5 (YAML reads 3.50 as a number; "
         'quote it to make it text: "3.50")'
     )
+
+
+def test_a_bad_id_shows_beside_the_adapters_other_errors(write_suite: Write) -> None:
+    path = write_suite(
+        "name: g\nadapters:\n"
+        "  v1: {type: gradient-adapter, model_adapter_id: abc, acces_token: t}\n"
+        "cases: [{prompt: p}]\n"
+    )
+    messages = "\n".join(_errors(path))
+    assert "adapters.v1.model_adapter_id: expected exactly 50 characters" in messages
+    assert "unknown key 'acces_token'" in messages
