@@ -3,8 +3,10 @@
 1. Each file is parsed and validated as a ``SuiteFileSpec``; its ``include:`` files are loaded
    first (depth first, cycles refused). Errors in an included file name that file (``files``).
 2. Second pass, per file, on the raw data: adapter options against their registered type (with
-   ``${ENV}`` references checked), expectations against their metrics, gates against adapters
-   (``checks``).
+   ``${ENV}`` references checked, and what a run would fail on: ``load_problems``),
+   expectations against their metrics, gates against adapters and ranges (``checks``). A file
+   that failed step 1 keeps its valid parts (``salvage``), so its templates, datasets and
+   case ids are checked in the same pass.
 3. The files merge (``merge``; see ``docs/suite-format.md``: later wins for settings and
    adapters; lists concatenate), then cases and dataset rows expand into frozen ``Case``s
    (``cases``).
