@@ -326,12 +326,12 @@ class Driver:
         result: Sent | BaseException | None = None
         while True:
             if name in self.stopped:
-                return result or _not_sent(self.stopped[name]), sending
+                return self._stopped_outcome(name, result), sending
             queued = time.perf_counter_ns()
             async with lane.slot(self._overall):
                 sending.waited_ns += time.perf_counter_ns() - queued
                 if name in self.stopped:  # stopped while this request waited for its turn
-                    return result or _not_sent(self.stopped[name]), sending
+                    return self._stopped_outcome(name, result), sending
                 sending.attempts += 1
                 sending.started_at = _now()
                 if on_send is not None:
@@ -353,6 +353,12 @@ class Driver:
             ):
                 return result, sending
             await asyncio.sleep(backoff_delay(policy, sending.attempts, result, self._rng))
+
+    def _stopped_outcome(
+        self, name: str, last: Sent | BaseException | None
+    ) -> Sent | BaseException:
+        """A stopped adapter's request: its last error if it was tried, else "not sent"."""
+        return last if last is not None else _not_sent(self.stopped[name])
 
     def _note_outcome(self, name: str, result: Sent | BaseException) -> None:
         """Count the adapter's unhealable errors in a row; stop it at UNHEALABLE_STREAK."""
