@@ -66,9 +66,22 @@ def _adapter_branch(name: str, defs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _numbers_as_text(node: Any) -> None:
+    """Let text options take numbers too: the loader reads ``- equals: 42`` as the text "42"."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node and "const" not in node:
+            node["type"] = ["string", "number"]
+        for value in node.values():
+            _numbers_as_text(value)
+    elif isinstance(node, list):
+        for item in node:
+            _numbers_as_text(item)
+
+
 def _metric_branch(name: str, defs: dict[str, Any]) -> dict[str, Any]:
     metric = metrics.get(name)
     options = _inline(metric.options, defs, f"{metric.options.__name__}.")
+    _numbers_as_text(options.get("properties", {}))
     value: dict[str, Any] = options
     if metric.shorthand:
         short = options.get("properties", {}).get(metric.shorthand, {})

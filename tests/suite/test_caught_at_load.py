@@ -246,3 +246,17 @@ def test_a_bad_id_shows_beside_the_adapters_other_errors(write_suite: Write) -> 
     messages = "\n".join(_errors(path))
     assert "adapters.v1.model_adapter_id: expected exactly 50 characters" in messages
     assert "unknown key 'acces_token'" in messages
+
+
+def test_the_schema_accepts_numbers_where_the_loader_reads_them_as_text() -> None:
+    import jsonschema
+
+    from harness.suite.schema import suite_schema
+
+    validator = jsonschema.Draft202012Validator(suite_schema())
+    expect = [{"equals": 42}, {"contains": 3.5}, {"contains_any": [1, "a"]}, {"regex": 4}]
+    assert not list(
+        validator.iter_errors({"name": "x", "cases": [{"prompt": "p", "expect": expect}]})
+    )
+    bools = [{"contains": True}]
+    assert list(validator.iter_errors({"name": "x", "cases": [{"prompt": "p", "expect": bools}]}))
