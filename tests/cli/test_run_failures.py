@@ -83,7 +83,8 @@ def test_failing_adapter_fails_its_cases_not_the_run(
             )
         )
     )
-    proc = run_cli("run", str(suite), "--run-id", "r1", "-q")
+    # flaky and missing never answer: accepted here, else exit 5 (test_run_outcomes.py)
+    proc = run_cli("run", str(suite), "--run-id", "r1", "-q", "--allow-adapter-errors")
     assert proc.returncode == 0, proc.stderr
     records = _records(tmp_path / "reports" / "r1")
     assert len(records) == 9
