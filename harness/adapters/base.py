@@ -59,5 +59,20 @@ adapters.add("openai-like", "harness.adapters.openai_like:OPENAI_LIKE")
 
 
 def redact_options(options: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``options`` with secret-looking values replaced by ``"***"``."""
-    return {k: ("***" if v is not None and is_secret_option(k) else v) for k, v in options.items()}
+    """A copy of ``options`` with secret-looking values replaced by ``"***"``, at any depth.
+
+    Nested mappings and lists are walked too: ``kwargs: {api_key: ...}`` of a llama-index
+    adapter is as secret as a top-level ``access_token``.
+    """
+    return {
+        k: ("***" if v is not None and is_secret_option(k) else _redact(v))
+        for k, v in options.items()
+    }
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return redact_options(value)
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    return value

@@ -63,3 +63,21 @@ def test_replay_cassette_problems(tmp_path: Path) -> None:
     damaged.write_text('{"adapter": "v1"}\nnot json\n{"adapter": "v1"}\n')
     ((key, message),) = ReplayOptions(cassette=damaged).load_problems(frozenset())
     assert key == "cassette" and message.startswith("cannot read the cassette: ")
+
+
+def test_run_json_redaction_reaches_nested_options() -> None:
+    """A literal key inside a llama-index adapter's kwargs must not reach run.json in clear."""
+    from harness.adapters.base import redact_options
+
+    options = {
+        "class_path": "x:Y",
+        "kwargs": {"api_key": "sk-live-1", "nested": [{"auth_token": "t-2"}], "model": "m"},
+        "access_token": "tok",
+        "max_tokens": 5,
+    }
+    redacted = redact_options(options)
+    assert redacted["access_token"] == "***" and redacted["max_tokens"] == 5
+    assert redacted["kwargs"]["api_key"] == "***" and redacted["kwargs"]["model"] == "m"
+    assert redacted["kwargs"]["nested"] == [{"auth_token": "***"}]
+    assert "sk-live-1" not in repr(redacted) and "t-2" not in repr(redacted)
+    assert options["kwargs"]["api_key"] == "sk-live-1"  # the input is not changed
