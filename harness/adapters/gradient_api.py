@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+from harness.adapters.gradient_options import MODEL_ID_LENGTH
 from harness.adapters.gradient_wire import (
     base_model_ids,
     body_json,
@@ -64,7 +65,6 @@ ENV_WORKSPACE_ID = "GRADIENT_WORKSPACE_ID"
 ENV_HOST = "GRADIENT_API_URL"
 
 #: Model ids are exactly this long; the SDK rejects any other length client-side.
-MODEL_ID_LENGTH = 50
 #: urllib3 connections kept per host by the sync path (the SDK's default is 4).
 SYNC_POOL_SIZE = 64
 #: Keyword arguments that complete/stream_complete/acomplete/astream_complete accept.
