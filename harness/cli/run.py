@@ -322,7 +322,7 @@ def _explain_interruption(suite_path: Path, run_dir: Path, signal_name: str | No
         status = read_manifest(run_dir).status
     except ValueError:
         status = "interrupted"
-    if status != "interrupted":
+    if status in ("completed", "failed"):
         err.print(
             f"interrupted ({by}) after the run {status}: its records are complete in "
             f"{run_dir}; rebuild the reports with: harness report {shlex.quote(str(run_dir))}"
