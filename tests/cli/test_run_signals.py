@@ -39,6 +39,8 @@ class StubbornLLM(CustomLLM):
         raise NotImplementedError
 
     async def astream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> Any:
+        open("in-flight", "w").close()  # the test sends SIGTERM once this exists
+
         async def gen() -> Any:
             while True:
                 try:
@@ -158,11 +160,12 @@ def test_a_second_sigterm_stops_a_stop_that_hangs(write_suite: Write, tmp_path: 
         "cases:\n  - {id: a, prompt: hi}\n"
     )
     proc = _start(tmp_path, "run", str(suite), "--run-id", "h", "--no-reports")
-    run_json = tmp_path / "reports" / "h" / "run.json"
+    in_flight = tmp_path / "in-flight"
     deadline = time.monotonic() + 60
-    while not run_json.exists() and time.monotonic() < deadline:
+    while not in_flight.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.0)  # the request is in flight
+    assert in_flight.exists(), "the request was never sent"
+    time.sleep(0.2)
     try:
         proc.send_signal(signal.SIGTERM)
         with pytest.raises(subprocess.TimeoutExpired):
