@@ -189,6 +189,13 @@ def _count_text(value: Any, noun: str = "case") -> str:
 def describe_coverage(coverage: dict[str, Any]) -> list[str]:
     """What a merged run covers and misses, in sentences for the console."""
     lines: list[str] = []
+    superseded = coverage.get("superseded_records") or 0
+    if superseded:
+        lines.append(
+            f"{superseded} record(s) superseded: their (case_id, adapter, repeat) key occurs "
+            f"more than once, e.g. {tuple(coverage.get('superseded_example') or ())}; "
+            "the latest record of each key is kept"
+        )
     total = coverage.get("suite_case_count")
     recorded = coverage.get("cases_with_records", 0)
     count = coverage.get("shard_count")
@@ -282,11 +289,17 @@ def merge_runs(
 
     # pass 1: where the last occurrence of every key is (memory: one entry per key)
     winners: dict[RecordKey, tuple[int, int]] = {}
+    read = 0
+    example: RecordKey | None = None
     for position, run_dir in enumerate(run_dirs):
         path = run_dir / RESULTS_FILE
         if path.exists():
             for number, _, _, (key, _) in scan_lines(path, record_key):
+                read += 1
+                if example is None and key in winners:
+                    example = key
                 winners[key] = (position, number)
+    superseded = read - len(winners)
     wanted = set(winners.values())
     recorded_cases = {case_id for case_id, _, _ in winners}
     del winners
@@ -316,6 +329,8 @@ def merge_runs(
     coverage = _coverage(
         manifests, raws, declared, shard_count, recorded_cases, suite_case_ids, suite_note
     )
+    coverage["superseded_records"] = superseded
+    coverage["superseded_example"] = list(example) if example is not None else None
     statuses = [m.status for m in manifests]
     if any(s != "completed" for s in statuses):
         status = next(s for s in statuses if s != "completed")

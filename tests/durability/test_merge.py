@@ -217,3 +217,15 @@ def test_merge_command_in_a_subprocess(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 4
+
+
+def test_merge_says_how_many_records_a_later_one_superseded(tmp_path: Path) -> None:
+    from harness.records.merge import describe_coverage
+
+    one, two = _shards(tmp_path)  # case 'b' failed in run-1 and was re-run in run-2
+    merged = merge_runs([one, two], tmp_path / "reports", "all")
+    coverage = json.loads((merged / MANIFEST_FILE).read_text())["coverage"]
+    assert coverage["superseded_records"] == 1
+    assert coverage["superseded_example"] == ["b", "fast", 0]
+    said = " ".join(describe_coverage(coverage))
+    assert "1 record(s) superseded" in said and "('b', 'fast', 0)" in said
