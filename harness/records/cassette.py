@@ -168,6 +168,11 @@ class CassetteEntry(BaseModel):
     usage: dict[str, Any] | None = None
     streaming_emulated: bool = False
     error: CassetteError | None = None
+    role: str = Field(
+        default="candidate",
+        description="'candidate' (a case's request) or 'judge' (an llm_judge call, made by the "
+        "runner's judge context; case_id is then empty: one judgement may serve several cases)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CassetteEntry:
@@ -256,6 +261,35 @@ class CassetteEntry(BaseModel):
             end_offset_ns=max(end_ns, offsets[-1] if offsets else 0),
             finish_reason=record.finish_reason,
             usage=dict(usage) if usage is not None else None,
+        )
+
+    @classmethod
+    def for_judge(
+        cls,
+        adapter: str,
+        prompt: str,
+        reply: str | CassetteError,
+        *,
+        first_ns: int | None,
+        end_ns: int,
+    ) -> CassetteEntry:
+        """The entry for one judge call: the judge's prompt and its reply (or error).
+
+        The judge context asks for a whole completion, so the reply is one chunk at
+        ``first_ns`` (ns after the call; ``end_ns`` when unknown).
+        """
+        end = max(end_ns, 0)
+        if isinstance(reply, CassetteError):
+            return cls(adapter=adapter, role="judge", prompt=prompt, end_offset_ns=end, error=reply)
+        first = min(end, max(first_ns if first_ns is not None else end, 0))
+        return cls(
+            adapter=adapter,
+            role="judge",
+            prompt=prompt,
+            chunks=[reply] if reply else [],
+            chunk_offsets_ns=[first] if reply else [],
+            end_offset_ns=end,
+            streaming_emulated=True,
         )
 
 

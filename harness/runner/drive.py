@@ -29,14 +29,26 @@ from typing import Any
 from harness.errors import AdapterError, AuthenticationError, ModelNotFoundError
 from harness.records import CaseRecord
 from harness.records.cassette import replay_context
-from harness.runner.durable import CacheAndCassette, cache_key_for, record_cassette
+from harness.runner.durable import (
+    CacheAndCassette,
+    cache_key_for,
+    record_cassette,
+    record_judge_call,
+)
 from harness.runner.execute import Sent, build_record, is_sync_only, send
 from harness.runner.plan import PlannedRequest
 from harness.runner.scheduler import Lane, LoopLagMonitor, RateLimiter, backoff_delay, error_kind
 from harness.runner.settings import RunSettings
 from harness.suite.load import AdapterConfig, Case
 
-__all__ = ["CachedJudges", "Driver", "OnSend", "UNHEALABLE_STREAK", "unhealable_kind"]
+__all__ = [
+    "CachedJudges",
+    "Driver",
+    "OnJudgeCall",
+    "OnSend",
+    "UNHEALABLE_STREAK",
+    "unhealable_kind",
+]
 
 UNHEALABLE_STREAK = 3
 """Consecutive authentication or model-not-found errors after which an adapter is stopped.
@@ -48,6 +60,9 @@ in a row from one adapter, its remaining requests are recorded as errors without
 limit, a server error) breaks the streak; rate limits and server errors keep their retries.
 """
 
+OnJudgeCall = Callable[[str, str, str | BaseException, int], None]
+"""Told of each judge call made: (judge adapter, prompt, reply or exception, ns it took)."""
+
 OnSend = Callable[[PlannedRequest], None]
 """Called just before each attempt at a planned request is sent (retries included)."""
 
@@ -56,10 +71,13 @@ class CachedJudges:
     """The JudgeContext a run gives LLM-as-judge metrics: judge adapters by name, cached.
 
     The cache is keyed by (adapter, prompt), so the same judgement is asked once per run.
+    ``on_call`` hears of every call actually made (adapter, prompt, reply or exception, ns
+    taken): ``--record`` writes it to the cassette, so a replayed run can re-score offline.
     """
 
-    def __init__(self, llms: Mapping[str, Any]) -> None:
+    def __init__(self, llms: Mapping[str, Any], on_call: OnJudgeCall | None = None) -> None:
         self._llms = llms
+        self._on_call = on_call
         self._cache: dict[tuple[str, str], asyncio.Future[str]] = {}
 
     async def complete(self, adapter: str, prompt: str) -> str:
@@ -68,11 +86,18 @@ class CachedJudges:
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._cache[key] = future
+            begin = time.perf_counter_ns()
             try:
                 response = await self._llms[adapter].acomplete(prompt)
                 future.set_result(str(response.text))
+                if self._on_call is not None:
+                    self._on_call(
+                        adapter, prompt, str(response.text), time.perf_counter_ns() - begin
+                    )
             except BaseException as exc:
                 del self._cache[key]
+                if self._on_call is not None and isinstance(exc, Exception):
+                    self._on_call(adapter, prompt, exc, time.perf_counter_ns() - begin)
                 future.set_exception(exc)
                 future.exception()  # retrieved here; the caller re-raises below
                 raise
@@ -157,7 +182,10 @@ class Driver:
         self.secrets = secrets
         self.broken = dict(broken or {})
         self.aids = aids or CacheAndCassette()
-        self.judges = CachedJudges(llms)
+        self.judges = CachedJudges(
+            llms,
+            on_call=self._record_judge_call if self.aids.cassette is not None else None,
+        )
         self.lag = LoopLagMonitor()
         self.sync_adapters = [n for n in settings.candidates if is_sync_only(llms[n])]
         self._lanes = {name: lane_for(name, settings) for name in settings.candidates}
@@ -173,6 +201,11 @@ class Driver:
         self._rng = random.Random(settings.order_seed)  # backoff jitter
         self.stopped: dict[str, str] = {}
         self._streaks: dict[str, int] = {}
+
+    def _record_judge_call(
+        self, adapter: str, prompt: str, reply: str | BaseException, took_ns: int
+    ) -> None:
+        record_judge_call(self.aids, adapter, prompt, reply, took_ns, self.secrets)
 
     def __enter__(self) -> Driver:
         return self

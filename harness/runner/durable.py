@@ -15,6 +15,7 @@ __all__ = [
     "CacheAndCassette",
     "cache_key_for",
     "record_cassette",
+    "record_judge_call",
     "resume_run",
 ]
 
@@ -55,6 +56,34 @@ def record_cassette(aids: CacheAndCassette, record: CaseRecord, case: Case, resu
             usage=usage if isinstance(usage, dict) else None,
             retry_after_s=getattr(result, "retry_after_s", None),
         )
+    )
+
+
+def record_judge_call(
+    aids: CacheAndCassette,
+    adapter: str,
+    prompt: str,
+    reply: str | BaseException,
+    took_ns: int,
+    secrets: tuple[str, ...] = (),
+) -> None:
+    """Write one judge call (``llm_judge``) to the cassette: a replayed judge answers it."""
+    from harness.records.cassette import CassetteEntry, CassetteError
+    from harness.runner.execute import error_info
+
+    answer: str | CassetteError
+    if isinstance(reply, BaseException):
+        info = error_info(reply, secrets)
+        answer = CassetteError(
+            type=info.type,
+            message=info.message,
+            status=info.status,
+            retry_after_s=getattr(reply, "retry_after_s", None),
+        )
+    else:
+        answer = reply
+    aids.cassette.write(
+        CassetteEntry.for_judge(adapter, prompt, answer, first_ns=None, end_ns=took_ns)
     )
 
 

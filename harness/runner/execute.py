@@ -20,6 +20,7 @@ __all__ = [
     "Sent",
     "build_record",
     "count_tokens",
+    "error_info",
     "execute_case",
     "is_sync_only",
     "redact",
@@ -35,7 +36,8 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
-def _error_info(exc: BaseException, secrets: Iterable[str]) -> ErrorInfo:
+def error_info(exc: BaseException, secrets: Iterable[str]) -> ErrorInfo:
+    """What a record (or cassette) keeps of a failure: kind, scrubbed message, HTTP status."""
     if isinstance(exc, AdapterError):
         return ErrorInfo(type=exc.kind, message=redact(str(exc), secrets), status=exc.status)
     if isinstance(exc, asyncio.TimeoutError):
@@ -249,7 +251,7 @@ async def build_record(
             passed=False,
             score=0.0,
             latency_ms=latency_ms,
-            error=_error_info(outcome, secrets),
+            error=error_info(outcome, secrets),
         )
     timing = (
         None
