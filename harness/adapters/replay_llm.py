@@ -48,7 +48,7 @@ from harness.records.cassette import (
 )
 from harness.registry import suggest
 
-__all__ = ["ReplayLLM"]
+__all__ = ["REPLAY_RAW_KEY", "ReplayLLM"]
 
 _R = TypeVar("_R")
 _NS = 1e-9
@@ -97,8 +97,18 @@ def _preview(identity: dict[str, Any]) -> str:
     return f"{what} {shown!r}"
 
 
+REPLAY_RAW_KEY = "harness_replay"
+"""The key of a replayed response's ``raw`` that holds the recording's own times (ns)."""
+
+
 def _raw(entry: CassetteEntry) -> dict[str, Any]:
-    return {"finish_reason": entry.finish_reason, "usage": entry.usage}
+    recorded = {
+        "case_id": entry.case_id,
+        "repeat": entry.repeat,
+        "chunk_offsets_ns": list(entry.chunk_offsets_ns),
+        "end_offset_ns": entry.end_offset_ns,
+    }
+    return {"finish_reason": entry.finish_reason, "usage": entry.usage, REPLAY_RAW_KEY: recorded}
 
 
 def _completion(text: str, delta: str | None, raw: dict[str, Any]) -> CompletionResponse:
@@ -294,6 +304,15 @@ class ReplayLLM(CustomLLM):
         if entry.error is not None:
             raise error_from_cassette(entry.error)
         return entry.output
+
+    @property
+    def replay_source(self) -> dict[str, str]:
+        """What the runner records of this adapter: the cassette, whose answers, which timing.
+
+        Its presence tells the runner a reply was replayed, not measured (duck-typed: the
+        runner does not import llama-index adapters).
+        """
+        return {"cassette": self.cassette, "adapter": self.replayed_adapter, "timing": self.timing}
 
     # -- llama-index interface ---------------------------------------------------------------
 

@@ -33,6 +33,13 @@ class MetricResult(BaseModel):
     score: float | None = Field(default=None, description="0..1 where the metric has a score")
     threshold: float | None = None
     reason: str = Field(default="", description="Why it failed: what was expected, what came")
+    measured: bool = Field(
+        default=True,
+        description="False when the check could not be made because what it bounds was not "
+        "measured in this run (a latency or TTFT bound on a reply replayed without its timing, "
+        "or served from the cache): it is then neither a pass nor a fail (passed is true, "
+        "reason says why) and counts in neither the case's verdict nor the pass rates",
+    )
 
 
 class Timing(BaseModel):
@@ -100,6 +107,18 @@ class CaseRecord(BaseModel):
         default=False,
         description="Served from the response cache: no request was sent, nothing was timed",
     )
+    replayed: bool = Field(
+        default=False,
+        description="Served from a cassette by a `replay` adapter: no model was asked",
+    )
+    timing_source: str | None = Field(
+        default=None,
+        description="Where latency_ms, ttft_ms and timing come from: 'measured' (this run's "
+        "stamps), 'replayed' (a replay adapter reproduced the recorded gaps; the stamps are "
+        "this run's, the recorded times lower bounds) or 'recorded' (copied from the cassette "
+        "of a replay without its timing: not measured in this run, stamps relative to 0); "
+        "null when nothing was timed (cached) or in records older than this field",
+    )
     finish_reason: str | None = None
     timing: Timing | None = None
     error: ErrorInfo | None = None
@@ -117,6 +136,15 @@ class AdapterInfo(BaseModel):
     role: str = "candidate"
     options: dict[str, Any] = Field(default_factory=dict)
     streaming_emulated: bool = False
+    cassette: str | None = Field(
+        default=None,
+        description="The cassette a `replay` adapter served its answers from (no model was asked)",
+    )
+    replay_timing: str | None = Field(
+        default=None,
+        description="A replay adapter's timing: 'recorded' (the recorded gaps reproduced) or "
+        "'instant' (answers at once; the records copy the recorded times)",
+    )
 
 
 class RunManifest(BaseModel):

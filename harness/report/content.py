@@ -16,7 +16,7 @@ from harness.analysis.compare import PairComparison
 from harness.analysis.errors import ErrorGroup
 from harness.analysis.stats import format_p_value
 from harness.analysis.summarize import AdapterSummary, FailedCase, Outcome, RunSummary, clip_text
-from harness.records import AdapterInfo
+from harness.records import AdapterInfo, RunManifest
 
 __all__ = [
     "MAX_FAILURES_SHOWN",
@@ -176,9 +176,24 @@ def _header(summary: RunSummary) -> tuple[tuple[str, str], ...]:
     rows.append(("Records read", records))
     if m.versions:
         rows.append(("Versions", ", ".join(f"{k} {v}" for k, v in sorted(m.versions.items()))))
-    if m.emulator is not None:
-        rows.append(("Served by", "the local emulator (simulated models, not real ones)"))
+    served = _served_by(m)
+    if served:
+        rows.append(("Served by", served))
     return tuple(rows)
+
+
+def _served_by(m: RunManifest) -> str:
+    """Who answered: the cassettes replayed (no model was asked) and/or the local emulator."""
+    parts = []
+    cassettes = sorted({a.cassette for a in m.adapters if a.cassette})
+    if cassettes:
+        noun = "cassette" if len(cassettes) == 1 else "cassettes"
+        parts.append(
+            f"recorded answers replayed from {noun} {', '.join(cassettes)} (no model was asked)"
+        )
+    if m.emulator is not None and any(not a.cassette for a in m.adapters):
+        parts.append("the local emulator (simulated models, not real ones)")
+    return "; ".join(parts)
 
 
 def error_groups_table(groups: tuple[ErrorGroup, ...] | list[ErrorGroup]) -> Table | None:
@@ -218,7 +233,7 @@ def _adapters_table(infos: list[AdapterInfo]) -> Table:
             a.name,
             a.type,
             a.model,
-            a.served_by or NOT_RUN,
+            f"cassette {a.cassette}" if a.cassette else (a.served_by or NOT_RUN),
             "emulated (whole reply in one chunk)" if a.streaming_emulated else "streamed",
             ", ".join(f"{k}={_option_value(v)}" for k, v in sorted(a.options.items())) or NOT_RUN,
         )

@@ -12,12 +12,13 @@ from typing import Any
 
 from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
-from harness.records import CaseRecord, ErrorInfo, MetricResult
+from harness.records import CaseRecord, ErrorInfo, MetricResult, Timing
 from harness.runner.timing import derive_timing, throughput
 from harness.suite.expand import Case, passes
 
 __all__ = [
     "Sent",
+    "TIMED_METRICS",
     "build_record",
     "count_tokens",
     "error_info",
@@ -167,11 +168,28 @@ def response_text(response: Any) -> str:
     return str(text or "")
 
 
-async def _score(case: Case, obs: Observation, judge: JudgeContext | None) -> list[MetricResult]:
+TIMED_METRICS = frozenset({"max_latency_ms", "max_ttft_ms"})
+"""Metrics that bound this request's own timing (``metrics/performance.py``).
+
+On a reply whose time was not measured in this run (replayed without its timing, or served
+from the cache) they score "not measured" rather than judge a near-zero or missing figure.
+"""
+
+
+def _not_measured(name: str, why: str) -> MetricResult:
+    return MetricResult(name=name, passed=True, measured=False, reason=f"not measured: {why}")
+
+
+async def _score(
+    case: Case, obs: Observation, judge: JudgeContext | None, untimed: str | None = None
+) -> list[MetricResult]:
+    """Every expectation's result; ``untimed`` says why timing bounds cannot be checked."""
     results: list[MetricResult] = []
     for expectation in case.expectations:
         try:
-            if expectation.metric.needs_judge:
+            if untimed is not None and expectation.metric.name in TIMED_METRICS:
+                results.append(_not_measured(expectation.metric.name, untimed))
+            elif expectation.metric.needs_judge:
                 if judge is None:
                     raise RuntimeError("no judge adapters are available in this run")
                 results.append(await expectation.evaluate_async(obs, judge))
@@ -186,6 +204,27 @@ async def _score(case: Case, obs: Observation, judge: JudgeContext | None) -> li
                 )
             )
     return results
+
+
+def _replay_source(llm: Any) -> dict[str, Any] | None:
+    """A replay adapter's cassette, adapter and timing mode; None for a live adapter."""
+    source = getattr(llm, "replay_source", None)
+    return source if isinstance(source, dict) else None
+
+
+def _recorded_timing(raw: Any, streaming_emulated: bool) -> Timing | None:
+    """The recording's own times, from a replayed response (offsets from 0, in ns)."""
+    recorded = raw.get("harness_replay") if isinstance(raw, dict) else None
+    if not isinstance(recorded, dict):
+        return None
+    offsets = [int(t) for t in recorded.get("chunk_offsets_ns") or []]
+    end = int(recorded.get("end_offset_ns") or 0)
+    return derive_timing(0, offsets, end, streaming_emulated=streaming_emulated)
+
+
+def _source(replay: dict[str, Any] | None) -> str:
+    """How a timed reply's figures were taken: "replayed" (recorded gaps) or "measured"."""
+    return "measured" if replay is None else "replayed"
 
 
 def _usage_tokens(raw: Any) -> int | None:
@@ -228,9 +267,16 @@ async def build_record(
 ) -> CaseRecord:
     """Score a reply (or record a failure) as the CaseRecord that goes to results.jsonl.
 
-    A ``cached`` reply was served from the response cache: it is scored, never timed.
+    A ``cached`` reply was served from the response cache: it is scored, never timed. A
+    reply from a ``replay`` adapter is marked ``replayed``; replayed with its recorded gaps it
+    is timed as usual (``timing_source`` "replayed"), replayed instantly it carries the
+    recorded times (``timing_source`` "recorded"), and its latency and TTFT bounds score
+    "not measured": a fresh near-zero time is never presented as a measurement.
     """
     emulated = bool(getattr(llm, "streaming_emulated", False))
+    replay = _replay_source(llm)
+    replayed_timing = replay is not None and replay.get("timing") == "recorded"
+    instant = replay is not None and not replayed_timing
     common: dict[str, Any] = {
         "run_id": run_id,
         "case_id": case.id,
@@ -243,6 +289,7 @@ async def build_record(
         "streaming_emulated": emulated,
         "started_at": started_at,
         "tags": list(case.tags),
+        "replayed": replay is not None,
     }
     if isinstance(outcome, BaseException):
         return CaseRecord(
@@ -250,16 +297,25 @@ async def build_record(
             output=None,
             passed=False,
             score=0.0,
-            latency_ms=latency_ms,
+            latency_ms=None if instant else latency_ms,
+            timing_source=None if instant or latency_ms is None else _source(replay),
             error=error_info(outcome, secrets),
         )
-    timing = (
-        None
-        if cached
-        else derive_timing(
+    timing: Timing | None
+    untimed: str | None = None
+    if cached:
+        timing, untimed = None, "the reply was served from the response cache; nothing was timed"
+    elif instant:
+        assert replay is not None
+        timing = _recorded_timing(outcome.raw, emulated)
+        untimed = (
+            f"the reply was replayed at once from {replay['cassette']} (timing: instant); "
+            "the record shows the recorded times, replay with timing: recorded to check them"
+        )
+    else:
+        timing = derive_timing(
             outcome.sent_ns, outcome.chunk_ns, outcome.end_ns, streaming_emulated=emulated
         )
-    )
     tokens, source = count_tokens(outcome.text, outcome.raw)
     per_s, decode = (None, None) if timing is None else throughput(timing, tokens)
     obs = Observation(
@@ -268,16 +324,20 @@ async def build_record(
         case_id=case.id,
         vars=case.vars,
         tags=case.tags,
-        latency_ms=None if timing is None else timing.latency_ms,
-        ttft_ms=None if timing is None else timing.ttft_ms,
+        latency_ms=None if timing is None or untimed else timing.latency_ms,
+        ttft_ms=None if timing is None or untimed else timing.ttft_ms,
         streaming_emulated=emulated,
         output_tokens=tokens,
         adapter=adapter_name,
     )
-    results = await _score(case, obs, judge)
+    results = await _score(case, obs, judge, untimed)
     passed, score = passes(
         case.pass_rule,
-        [(r.passed, r.score, e.weight) for r, e in zip(results, case.expectations, strict=True)],
+        [
+            (r.passed, r.score, e.weight)
+            for r, e in zip(results, case.expectations, strict=True)
+            if r.measured
+        ],
     )
     return CaseRecord(
         **common,
@@ -288,6 +348,7 @@ async def build_record(
         latency_ms=None if timing is None else timing.latency_ms,
         ttft_ms=None if timing is None else timing.ttft_ms,
         cached=cached,
+        timing_source=None if timing is None else ("recorded" if instant else _source(replay)),
         output_chars=len(outcome.text),
         output_tokens=tokens,
         output_tokens_source=source,

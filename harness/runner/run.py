@@ -145,6 +145,14 @@ async def _drive_and_store(
         await close_llms(run.llms.values())
 
 
+def _replayed_from(llm: Any) -> dict[str, str]:
+    """A replay adapter's cassette and timing mode, for its AdapterInfo (else nothing)."""
+    source = getattr(llm, "replay_source", None)
+    if not isinstance(source, dict):
+        return {}
+    return {"cassette": str(source["cassette"]), "replay_timing": str(source["timing"])}
+
+
 def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunManifest:
     suite = run.suite
     return RunManifest(
@@ -163,6 +171,7 @@ def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunMan
                 role=a.role,
                 options=redact_options(emu.options_for(a, resolve=False)),
                 streaming_emulated=bool(getattr(run.llms[a.name], "streaming_emulated", False)),
+                **_replayed_from(run.llms[a.name]),
             )
             for a in suite.adapters
         ],

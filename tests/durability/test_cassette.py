@@ -152,7 +152,16 @@ def test_instant_replay_of_completion_and_chat(tmp_path: Path) -> None:
         deltas, _, last = await _collect(stream, t0)
         assert deltas == ["The capital ", "is ", "Paris."]
         assert last.text == "The capital is Paris."
-        assert last.raw == {"finish_reason": "stop", "usage": {"completion_tokens": 5}}
+        assert last.raw == {
+            "finish_reason": "stop",
+            "usage": {"completion_tokens": 5},
+            "harness_replay": {  # the recording's own times, for the record (not slept)
+                "case_id": "capital",
+                "repeat": 0,
+                "chunk_offsets_ns": [40_000_000, 80_000_000, 120_000_000],
+                "end_offset_ns": 150_000_000,
+            },
+        }
         assert time.perf_counter() - t0 < 0.1  # no recorded waiting
 
         messages = [ChatMessage(role=r, content=c) for r, c in CHAT]
