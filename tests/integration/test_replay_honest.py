@@ -96,3 +96,24 @@ def test_replay_with_recorded_timing_is_timed_and_judged(
 def _failing_block(report: str) -> str:
     start = report.find("Failing cases")
     return "" if start < 0 else report[start:]
+
+
+def test_cached_reply_scores_latency_bounds_not_measured(
+    write_suite: Write, tmp_path: Path
+) -> None:
+    write_suite(MODELS, "models.yaml")
+    suite = load_suite(
+        write_suite(
+            "name: honest\nemulator: {config: models.yaml}\nadapters:\n"
+            f"  echo: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {ID}}}\n"
+            "cases:\n" + CASES
+        )
+    )
+    cache = tmp_path / "cache.sqlite"
+    run_suite(suite, RunOptions(output_dir=tmp_path, run_id="a", cache_path=cache))
+    second = run_suite(suite, RunOptions(output_dir=tmp_path, run_id="b", cache_path=cache))
+    for r in read_records(second.run_dir):
+        assert r.cached and r.latency_ms is None and r.timing_source is None
+        bound = next(e for e in r.expectations if e.name == "max_latency_ms")
+        assert bound.measured is False and "response cache" in bound.reason
+        assert r.passed  # `contains` passed; a time never measured neither passes nor fails
