@@ -296,6 +296,24 @@ def _summary_notes(adapters: tuple[AdapterSummary, ...]) -> tuple[str, ...]:
             f"{TTFT_EMULATED_NOTE} for {', '.join(emulated)}: the adapter does not stream, "
             "so its TTFT is the full latency, not a time to first token."
         )
+    copied = [
+        a.name
+        for a in adapters
+        if a.info and a.info.cassette and a.info.replay_timing != "recorded"
+    ]
+    if copied:
+        notes.append(
+            f"Replayed at once from a cassette: {', '.join(copied)}. Their latency and TTFT "
+            "are the times recorded in the cassette, copied, not measured in this run; their "
+            "latency and TTFT checks were not made."
+        )
+    paced = [a.name for a in adapters if a.info and a.info.replay_timing == "recorded"]
+    if paced:
+        notes.append(
+            f"Replayed from a cassette with the recorded timing: {', '.join(paced)}. Their "
+            "latency and TTFT are this run's times of a replay that waits out the recorded "
+            "gaps, not of a model."
+        )
     no_data = [a.name for a in adapters if a.cases and a.latency_ms is None]
     if no_data:
         notes.append(f"No latency measured for {', '.join(no_data)}: every request errored.")

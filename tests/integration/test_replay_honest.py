@@ -79,6 +79,7 @@ def test_instant_replay_copies_the_recorded_times_and_does_not_judge_them(
     served = next(line for line in report.splitlines() if "Served by" in line)
     assert "cassette.jsonl" in served and "emulator" not in served
     assert "max_latency_ms" not in _failing_block(report)
+    assert "Replayed at once from a cassette: echo." in report
 
 
 def test_replay_with_recorded_timing_is_timed_and_judged(
