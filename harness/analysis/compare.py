@@ -101,5 +101,5 @@ def _verdict(a: str, b: str, shared: int, a_only: int, b_only: int, p: float) ->
     return (
         f"{winner} passes {_more_cases(more - fewer)} than {loser} "
         f"({more} vs {fewer} of the {_cases(more + fewer)} where they disagree, "
-        f"out of {shared} shared); {chance} ({format_p_value(p)})."
+        f"out of {shared} shared); {chance} ({format_p_value(p, SIGNIFICANCE_LEVEL)})."
     )

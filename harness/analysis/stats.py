@@ -13,11 +13,13 @@ Z_95 = 1.959963984540054
 """Two-sided 95% quantile of the standard normal distribution."""
 
 
-def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
+def wilson_interval(successes: float, trials: int, z: float = Z_95) -> tuple[float, float]:
     """Wilson score interval for a proportion.
 
     Chosen over the normal ("Wald") interval because it stays inside [0, 1] and is honest
-    at 0/n and n/n, which are common for small suites.
+    at 0/n and n/n, which are common for small suites. ``successes`` may be fractional
+    (a sum of per-case pass shares when cases are repeated): ``trials`` is then the number
+    of cases, so repeats of one case never count as independent observations.
     """
     if trials <= 0:
         raise ValueError("wilson_interval needs at least one trial")
@@ -56,8 +58,21 @@ def mcnemar_exact_p(a_only: int, b_only: int) -> float:
     return min(1.0, tail / (1 << (n - 1)))  # 2 * tail / 2**n, as exact ints
 
 
-def format_p_value(p: float) -> str:
-    """``p=0.031`` style, two significant digits; tiny values read ``p<0.001``."""
+def format_p_value(p: float, threshold: float = 0.05) -> str:
+    """``p=0.031`` style: two significant digits, more when needed near ``threshold``.
+
+    Digits are added until the printed number lies on the same side of ``threshold`` as
+    ``p`` (and equals it only when ``p`` does), so a verdict drawn from ``p < threshold``
+    never sits next to a number that seems to say the opposite: 0.0501 prints as
+    ``p=0.0501``, not ``p=0.05``; 0.04996 as ``p=0.04996``. Tiny values read ``p<0.001``.
+    """
     if p < 0.001:
         return "p<0.001"
-    return f"p={p:.2g}"
+    side = (p > threshold) - (p < threshold)
+    text = f"{p:.2g}"
+    for digits in range(3, 18):
+        shown = float(text)
+        if (shown > threshold) - (shown < threshold) == side:
+            break
+        text = f"{p:.{digits}g}"
+    return f"p={text}"

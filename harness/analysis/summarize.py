@@ -26,6 +26,7 @@ from harness.records.store import MANIFEST_FILE, read_manifest, read_records
 __all__ = [
     "FlakyCase",
     "AdapterSummary",
+    "CASE_PASS_SHARE",
     "CaseRow",
     "Distribution",
     "ExpectationSummary",
@@ -39,6 +40,10 @@ __all__ = [
 ]
 
 Outcome = Literal["pass", "fail", "error"]
+
+CASE_PASS_SHARE = 0.5
+"""With repeats, a case passes for an adapter (in the paired test) when its pass share is at
+least this: passing half or more of its repeats. Without repeats, the one verdict."""
 
 TEXT_LIMIT = 2000
 """Characters of prompt/output kept per failing case; reports clip further for display."""
@@ -97,6 +102,10 @@ class CaseRow(_Frozen):
 class AdapterSummary(_Frozen):
     """Aggregates for one adapter. ``failed`` includes ``errored``: an error is a failed case.
 
+    ``cases``, ``passed``, ``failed`` and ``errored`` count records (one per repeat). The pass
+    rate and its interval are over distinct cases (``distinct_cases``): each case counts once,
+    with its pass share across repeats, so repeating a case never narrows the interval.
+
     Latency and TTFT come from non-errored records only (an error's duration is a timeout or
     a refusal, not the model's speed). ``None`` means there was nothing to measure.
     """
@@ -109,6 +118,9 @@ class AdapterSummary(_Frozen):
     errored: int
     pass_rate: float | None
     pass_rate_ci: tuple[float, float] | None
+    distinct_cases: int = Field(
+        default=0, description="Cases (repeats counted once): the n of the pass-rate interval"
+    )
     latency_ms: Distribution | None
     ttft_ms: Distribution | None
     ttft_emulated: bool
@@ -231,6 +243,8 @@ def _adapter_summary(
     """Aggregate one adapter: ``frame`` holds its scalar columns, ``rows`` its expectations."""
     n = len(frame)
     passed = int((frame["outcome"] == "pass").sum())
+    shares = list(_pass_shares(rows).values())
+    share_sum = sum(shares)
     errored = int((frame["outcome"] == "error").sum())
     measured = frame[frame["outcome"] != "error"]
     latency = measured["latency_ms"].dropna().astype(float)
@@ -256,8 +270,9 @@ def _adapter_summary(
         passed=passed,
         failed=n - passed,
         errored=errored,
-        pass_rate=passed / n if n else None,
-        pass_rate_ci=wilson_interval(passed, n) if n else None,
+        pass_rate=share_sum / len(shares) if shares else None,
+        pass_rate_ci=wilson_interval(share_sum, len(shares)) if shares else None,
+        distinct_cases=len(shares),
         latency_ms=_distribution(latency),
         ttft_ms=_distribution(ttft),
         ttft_emulated=ttft_emulated,
@@ -335,7 +350,11 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
             case_outcomes[r.case_id][n] = r.outcome
     cases = tuple(CaseRow(case_id=c, outcomes=o) for c, o in case_outcomes.items())
 
-    passed_by_adapter = {n: {r.case_id: r.outcome == "pass" for r in by_adapter[n]} for n in names}
+    # Paired test on per-case verdicts: repeats of a case are one observation, not several.
+    passed_by_adapter = {
+        n: {c: share >= CASE_PASS_SHARE for c, share in _pass_shares(by_adapter[n]).items()}
+        for n in names
+    }
     comparisons = tuple(
         compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b])
         for a, b in combinations(names, 2)
@@ -357,6 +376,16 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         superseded_records=read - len(rows),
         error_groups=tuple(errors.groups(names)),
     )
+
+
+def _pass_shares(rows: list[_Row]) -> dict[str, float]:
+    """Per case (repeats joined), the share of its repeats that passed; first-seen order."""
+    tallies: dict[str, list[int]] = {}
+    for r in rows:
+        tally = tallies.setdefault(r.base_case_id or r.case_id, [0, 0])
+        tally[0] += r.outcome == "pass"
+        tally[1] += 1
+    return {case: p / total for case, (p, total) in tallies.items()}
 
 
 def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:

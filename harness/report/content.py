@@ -12,10 +12,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from harness.analysis.compare import PairComparison
+from harness.analysis.compare import SIGNIFICANCE_LEVEL, PairComparison
 from harness.analysis.errors import ErrorGroup
 from harness.analysis.stats import format_p_value
-from harness.analysis.summarize import AdapterSummary, FailedCase, Outcome, RunSummary, clip_text
+from harness.analysis.summarize import (
+    CASE_PASS_SHARE,
+    AdapterSummary,
+    FailedCase,
+    Outcome,
+    RunSummary,
+    clip_text,
+)
 from harness.records import AdapterInfo, RunManifest
 
 __all__ = [
@@ -263,7 +270,8 @@ def _summary_table(adapters: tuple[AdapterSummary, ...]) -> Table:
         rate = NOT_RUN
         if a.pass_rate is not None and a.pass_rate_ci is not None:
             low, high = a.pass_rate_ci
-            rate = f"{_percent(a.pass_rate)} ({_percent(low)}–{_percent(high)})"
+            n = f", n={a.distinct_cases}" if a.distinct_cases != a.cases else ""
+            rate = f"{_percent(a.pass_rate)} ({_percent(low)}–{_percent(high)}{n})"
         lat, ttft = a.latency_ms, a.ttft_ms
         rows.append(
             (
@@ -314,6 +322,17 @@ def _summary_notes(adapters: tuple[AdapterSummary, ...]) -> tuple[str, ...]:
             "latency and TTFT are this run's times of a replay that waits out the recorded "
             "gaps, not of a model."
         )
+    repeated = [a for a in adapters if a.distinct_cases != a.cases]
+    if repeated:
+        counts = ", ".join(
+            f"{a.name}: {a.cases} requests over n={a.distinct_cases} cases" for a in repeated
+        )
+        notes.append(
+            f"Cases were repeated ({counts}). Each case counts once: the pass rate is the mean "
+            "of the cases' pass shares and its 95% CI is over n cases, not requests; the "
+            f"paired test counts a case as passed when it passed a share >= {CASE_PASS_SHARE:g} "
+            "of its repeats."
+        )
     no_data = [a.name for a in adapters if a.cases and a.latency_ms is None]
     if no_data:
         notes.append(f"No latency measured for {', '.join(no_data)}: every request errored.")
@@ -348,7 +367,7 @@ def _comparisons_table(comparisons: tuple[PairComparison, ...]) -> Table | None:
             str(c.both_failed),
             str(c.a_passed_b_failed),
             str(c.b_passed_a_failed),
-            format_p_value(c.p_value).removeprefix("p").removeprefix("="),
+            format_p_value(c.p_value, SIGNIFICANCE_LEVEL).removeprefix("p").removeprefix("="),
         )
         for c in comparisons
     )
