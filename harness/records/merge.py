@@ -20,7 +20,7 @@ from harness.records.models import AdapterInfo, RunManifest
 from harness.records.store import CASSETTE_FILE, MANIFEST_FILE, RESULTS_FILE, RecordKey, record_key
 from harness.shards import assign_shards, format_shard, parse_shard, shard_size
 
-__all__ = ["describe_coverage", "merge_runs"]
+__all__ = ["describe_coverage", "describe_input_changes", "merge_runs"]
 
 
 def _source_manifest(run_dir: Path) -> tuple[RunManifest, dict[str, Any]]:
@@ -269,13 +269,21 @@ def merge_runs(
     pairs = [_source_manifest(d) for d in run_dirs]
     manifests = [m for m, _ in pairs]
     raws = [r for _, r in pairs]
+    first_sha = manifests[0].suite_sha256
     if len({m.suite_sha256 for m in manifests}) > 1:
         shown = "\n  ".join(
             f"{d}: suite '{m.suite_name}' sha256 {m.suite_sha256[:12]}"
             for d, m in zip(run_dirs, manifests, strict=True)
         )
+        changes = [
+            f"{d} against {run_dirs[0]}: {change}"
+            for d, m in zip(run_dirs[1:], manifests[1:], strict=True)
+            if m.suite_sha256 != first_sha
+            for change in describe_input_changes(manifests[0], m, "differs")
+        ]
         raise HarnessError(
-            "cannot merge runs of different suites (the suite files' contents differ):\n  " + shown
+            "cannot merge runs of different suites (the suite's inputs differ):\n  "
+            + "\n  ".join([*changes, shown])
         )
     adapters = _merged_adapters(run_dirs, manifests)
     declared, shard_count = _shard_coverage(run_dirs, raws)
@@ -382,3 +390,33 @@ def _merge_cassettes(run_dirs: Sequence[Path], target: Path) -> None:
             for _, _, raw, _ in scan_lines(path, json_object):
                 out.write(raw if raw.endswith(b"\n") else raw + b"\n")
     tmp.replace(target / CASSETTE_FILE)
+
+
+def describe_input_changes(before: RunManifest, after: RunManifest, verb: str) -> list[str]:
+    """Which of a suite's inputs differ between two runs' ``execution.suite_inputs``.
+
+    Each line names the input, e.g. "dataset data/questions.csv changed"
+    (``verb`` = "changed"); empty when either run predates the per-input record.
+    """
+    old, new = _inputs(before), _inputs(after)
+    if old is None or new is None:
+        return []
+    out = [
+        f"{kind} {path} {verb}"
+        for path, (kind, digest) in new.items()
+        if path in old and old[path][1] != digest
+    ]
+    out += [f"{kind} {path} is new" for path, (kind, _) in new.items() if path not in old]
+    out += [f"{kind} {path} is gone" for path, (kind, _) in old.items() if path not in new]
+    return out
+
+
+def _inputs(manifest: RunManifest) -> dict[str, tuple[str, str]] | None:
+    listed = manifest.execution.get("suite_inputs")
+    if not isinstance(listed, list):
+        return None
+    return {
+        str(item.get("path")): (str(item.get("kind", "input")), str(item.get("sha256")))
+        for item in listed
+        if isinstance(item, dict)
+    }

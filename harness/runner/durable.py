@@ -91,17 +91,22 @@ def resume_run(run_dir: Path, fresh: RunManifest) -> tuple[RunManifest, set[tupl
     """The manifest of the run being resumed, and the requests it already recorded.
 
     A torn last line (a write cut short by a kill) is repaired first. The suite must be the
-    one the run started with: resuming a changed suite would mix two experiments.
+    one the run started with, every input of it (YAML, datasets, emulator models, custom
+    checks, cassettes): resuming a changed suite would mix two experiments; the refusal names
+    the inputs that changed.
     """
     from harness.errors import HarnessError
+    from harness.records.merge import describe_input_changes
     from harness.records.store import completed_keys, read_manifest, repair_results
 
     if not (run_dir / "run.json").is_file():
         raise HarnessError(f"cannot resume: {run_dir} is not a run folder (no run.json)")
     old = read_manifest(run_dir)
     if old.suite_sha256 != fresh.suite_sha256:
+        changes = describe_input_changes(old, fresh, "changed since the run started")
+        said = f": {'; '.join(changes)}" if changes else ""
         raise HarnessError(
-            f"cannot resume {old.run_id}: the suite changed since the run started "
+            f"cannot resume {old.run_id}: the suite changed since the run started{said} "
             f"(sha256 {old.suite_sha256[:12]}… then, {fresh.suite_sha256[:12]}… now)"
         )
     if old.shard != fresh.shard:

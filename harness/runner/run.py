@@ -185,7 +185,8 @@ def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunMan
         }
         if emu.base_url
         else None,
-        execution=run.settings.execution(),
+        # every input's sha256, so a refused resume or merge can name what changed
+        execution={**run.settings.execution(), "suite_inputs": suite.input_digests()},
         shard=shard_label,
     )
 

@@ -15,7 +15,6 @@ Nothing is sent to any model until this has succeeded.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from harness.suite.cases import expand_cases
 from harness.suite.checks import Checker
 from harness.suite.expand import Case
 from harness.suite.files import FileLoader
+from harness.suite.inputs import collect_inputs, suite_sha256
 from harness.suite.loaded import AdapterConfig, Suite
 from harness.suite.merge import merge_files
 
@@ -65,14 +65,20 @@ def load_suite(path: str | Path) -> Suite:
     if errors:
         raise SuiteError(errors)
     assert merged.name is not None
-    digest = hashlib.sha256()
-    for f in files.files:
-        digest.update(f.read_bytes())
+    inputs = collect_inputs(
+        path.resolve().parent,
+        files.files,
+        [(file, raw) for _, file, _, raw in merged.datasets],
+        emulator_config,
+        cases,
+        merged.adapters.values(),
+    )
     return Suite(
         name=merged.name,
         description=merged.description,
         path=path,
-        sha256=digest.hexdigest(),
+        sha256=suite_sha256(files.files, inputs),
+        inputs=inputs,
         adapters=tuple(merged.adapters.values()),
         cases=tuple(cases),
         concurrency=merged.concurrency,

@@ -13,7 +13,7 @@ from harness.suite.envref import resolve_env_refs
 from harness.suite.expand import Case
 from harness.suite.model import GateSpec, RetryPolicy
 
-__all__ = ["AdapterConfig", "Suite"]
+__all__ = ["AdapterConfig", "Suite", "SuiteInput"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,18 @@ class AdapterConfig:
 
 
 @dataclass(frozen=True)
+class SuiteInput:
+    """One input file of a suite: what it is (``dataset`` …), its path and its sha256."""
+
+    kind: str
+    path: str  # relative to the suite file's folder, posix-style
+    sha256: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "path": self.path, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
 class Suite:
     """A loaded suite: everything a run needs, validated."""
 
@@ -61,6 +73,13 @@ class Suite:
     warmup: int = 0
     order_seed: int = 0
     emulator: Any = None  # the EmulatorConfig to start for `served_by: emulator` adapters
+    # every file that shapes the cases (YAML, datasets, emulator models, custom checks,
+    # cassettes) with its sha256; ``sha256`` covers them all
+    inputs: tuple[SuiteInput, ...] = ()
+
+    def input_digests(self) -> list[dict[str, str]]:
+        """``inputs`` as run.json records them: kind, path and sha256 of each."""
+        return [item.as_dict() for item in self.inputs]
 
     @property
     def candidates(self) -> tuple[AdapterConfig, ...]:

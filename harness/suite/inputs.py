@@ -1,0 +1,168 @@
+"""Every file that shapes a suite's cases, each with its sha256, and the suite's overall sha256.
+
+Resume and merge compare these, so a changed dataset, include, emulator model file, custom-check
+module or replay cassette is never mixed with the run it changed under. Paths are relative to
+the suite file's folder (so shards on different machines agree), posix-style.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.suite.envref import find_env_refs, resolve_env_refs
+from harness.suite.expand import Case
+from harness.suite.loaded import AdapterConfig, SuiteInput
+
+__all__ = ["SuiteInput", "collect_inputs", "suite_sha256"]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), root)).as_posix()
+    except ValueError:  # another drive
+        return path.resolve().as_posix()
+
+
+def _folder_files(folder: Path) -> Iterator[Path]:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not any(p.startswith(".") for p in path.relative_to(folder).parts):
+            yield path
+
+
+def _dataset_files(raw: Any, base_dir: Path) -> Iterator[Path]:
+    """The local files a ``datasets:`` entry reads (a Hub dataset has none)."""
+    if not isinstance(raw, dict):
+        return
+    path = raw.get("path")
+    if isinstance(path, str) and (base_dir / path).is_file():
+        yield base_dir / path
+    hf = raw.get("hf")
+    if not isinstance(hf, dict) or not isinstance(hf.get("path"), str):
+        return
+    local = base_dir / hf["path"]
+    if local.is_dir():
+        yield from _folder_files(local)
+        return
+    if local.is_file():
+        yield local
+        return
+    files = hf.get("data_files")
+    patterns: list[Any] = []
+    if isinstance(files, str):
+        patterns = [files]
+    elif isinstance(files, list):
+        patterns = files
+    elif isinstance(files, dict):
+        for value in files.values():
+            patterns.extend(value if isinstance(value, list) else [value])
+    for pattern in patterns:
+        if isinstance(pattern, str) and "://" not in pattern:
+            root = None if Path(pattern).is_absolute() else base_dir
+            for match in sorted(glob.glob(pattern, root_dir=root, recursive=True)):
+                found = Path(match) if root is None else root / match
+                if found.is_file():
+                    yield found
+
+
+def _module_file(function: str) -> Path | None:
+    """The .py file of ``module:function`` when it resolves without running new code."""
+    module_name = function.partition(":")[0]
+    if not module_name:
+        return None
+    module = sys.modules.get(module_name)  # imported already when the suite validated
+    origin = getattr(module, "__file__", None) if module is not None else None
+    if origin is None and "." not in module_name:
+        try:
+            spec = importlib.util.find_spec(module_name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+    if origin and origin.endswith(".py") and Path(origin).is_file():
+        return Path(origin)
+    return None
+
+
+def _custom_functions(cases: Iterable[Case]) -> Iterator[str]:
+    for case in cases:
+        for expectation in case.expectations:
+            if expectation.metric.name == "custom":
+                function = getattr(expectation.options, "function", None)
+                if isinstance(function, str):
+                    yield function
+
+
+def _adapter_files(adapters: Iterable[AdapterConfig]) -> Iterator[tuple[str, Path]]:
+    for adapter in adapters:
+        for key in adapter.type.path_options:
+            value = adapter.raw_options.get(key)
+            if value is None:
+                value = getattr(adapter.options, key, None)
+            value = str(value) if value is not None else None
+            if value is None or any(n not in os.environ for n in find_env_refs(value)):
+                continue
+            path = Path(str(resolve_env_refs(value)))
+            if path.is_file():
+                kind = "cassette" if key == "cassette" else f"{adapter.type.name} {key}"
+                yield kind, path
+
+
+def collect_inputs(
+    root: Path,
+    files: Iterable[Path],
+    datasets: Iterable[tuple[Path, Any]],
+    emulator_config: Path | None,
+    cases: Iterable[Case],
+    adapters: Iterable[AdapterConfig],
+) -> tuple[SuiteInput, ...]:
+    """Every input of a suite, in a stable order, each file once.
+
+    Args:
+        root: the suite file's folder; paths are shown relative to it.
+        files: the YAML files read (the suite and its includes), in load order.
+        datasets: (the file that declares it, the raw ``datasets:`` entry).
+    """
+    found: dict[Path, str] = {}
+    for i, path in enumerate(files):
+        found.setdefault(path.resolve(), "suite file" if i == 0 else "included file")
+    for declared_in, raw in datasets:
+        for path in _dataset_files(raw, declared_in.parent):
+            found.setdefault(path.resolve(), "dataset")
+    if emulator_config is not None:
+        found.setdefault(emulator_config.resolve(), "emulator config")
+    for function in dict.fromkeys(_custom_functions(cases)):
+        module = _module_file(function)
+        if module is not None:
+            found.setdefault(module.resolve(), "custom check")
+    for kind, path in _adapter_files(adapters):
+        found.setdefault(path.resolve(), kind)
+    return tuple(SuiteInput(kind, _shown(p, root), _file_sha256(p)) for p, kind in found.items())
+
+
+def suite_sha256(files: Iterable[Path], inputs: Iterable[SuiteInput]) -> str:
+    """The suite's sha256: its YAML files' bytes in load order, then every other input.
+
+    A suite whose only inputs are YAML files keeps the sha256 earlier versions gave it, so its
+    runs still resume.
+    """
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.read_bytes())
+    for item in inputs:
+        if item.kind not in ("suite file", "included file"):
+            digest.update(f"\0{item.kind}\0{item.path}\0{item.sha256}".encode())
+    return digest.hexdigest()
