@@ -6,7 +6,7 @@ gates): reports are rebuilt from records on disk, never from live objects.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,7 +86,18 @@ class CaseRecord(BaseModel):
     expectations: list[MetricResult] = Field(default_factory=list)
     latency_ms: float | None = None
     ttft_ms: float | None = None
-    streaming_emulated: bool = False
+    streaming_emulated: bool = Field(
+        default=False,
+        description="True when the reply came in one piece (declared by the adapter or seen in "
+        "the stamps), so ttft_ms is the full latency, not a true time to first token",
+    )
+    streaming_emulated_by: Literal["adapter", "observed"] | None = Field(
+        default=None,
+        description="Why streaming_emulated is true: 'adapter' (the adapter declares it cannot "
+        "stream) or 'observed' (one content chunk of more than one word, or every chunk within "
+        "1 ms after a wait of 10 ms or more); null when not emulated or in records older than "
+        "this field",
+    )
     output_chars: int = 0
     output_tokens: int | None = None
     output_tokens_source: str | None = Field(

@@ -13,7 +13,7 @@ from typing import Any
 from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
 from harness.records import CaseRecord, ErrorInfo, MetricResult, Timing
-from harness.runner.timing import derive_timing, throughput
+from harness.runner.timing import derive_timing, emulation, throughput
 from harness.suite.expand import Case, passes
 
 __all__ = [
@@ -106,9 +106,16 @@ class _Chunks:
         self.last: Any = None
 
     def add(self, response: Any) -> None:
-        if response.delta:
-            self.chunk_ns.append(time.perf_counter_ns())
-            self.chunks.append(response.delta)
+        """Stamp first, then keep the delta: constant work per chunk, whatever came before.
+
+        Deltas are joined once in ``result``; ``response.text`` (the adapter's running text)
+        is never read here, so a long reply costs no more per chunk than a short one.
+        """
+        now = time.perf_counter_ns()
+        delta = response.delta
+        if delta:
+            self.chunk_ns.append(now)
+            self.chunks.append(delta)
         self.last = response
 
     def result(self) -> Streamed:
@@ -212,12 +219,20 @@ def _replay_source(llm: Any) -> dict[str, Any] | None:
     return source if isinstance(source, dict) else None
 
 
+def _recorded_offsets(raw: Any) -> list[int]:
+    """The recorded chunk offsets (ns from 0) of a replayed response; empty when absent."""
+    recorded = raw.get("harness_replay") if isinstance(raw, dict) else None
+    if not isinstance(recorded, dict):
+        return []
+    return [int(t) for t in recorded.get("chunk_offsets_ns") or []]
+
+
 def _recorded_timing(raw: Any, streaming_emulated: bool) -> Timing | None:
     """The recording's own times, from a replayed response (offsets from 0, in ns)."""
     recorded = raw.get("harness_replay") if isinstance(raw, dict) else None
     if not isinstance(recorded, dict):
         return None
-    offsets = [int(t) for t in recorded.get("chunk_offsets_ns") or []]
+    offsets = _recorded_offsets(raw)
     end = int(recorded.get("end_offset_ns") or 0)
     return derive_timing(0, offsets, end, streaming_emulated=streaming_emulated)
 
@@ -273,10 +288,21 @@ async def build_record(
     recorded times (``timing_source`` "recorded"), and its latency and TTFT bounds score
     "not measured": a fresh near-zero time is never presented as a measurement.
     """
-    emulated = bool(getattr(llm, "streaming_emulated", False))
+    declared = bool(getattr(llm, "streaming_emulated", False))
     replay = _replay_source(llm)
     replayed_timing = replay is not None and replay.get("timing") == "recorded"
     instant = replay is not None and not replayed_timing
+    # Observed from this run's stamps, or from the recording's when replayed at once.
+    emulated, emulated_by = declared, ("adapter" if declared else None)
+    if isinstance(outcome, Sent) and not cached:
+        if instant:
+            emulated, emulated_by = emulation(
+                declared, 0, _recorded_offsets(outcome.raw), outcome.text
+            )
+        else:
+            emulated, emulated_by = emulation(
+                declared, outcome.sent_ns, outcome.chunk_ns, outcome.text
+            )
     common: dict[str, Any] = {
         "run_id": run_id,
         "case_id": case.id,
@@ -287,6 +313,7 @@ async def build_record(
         "queue_wait_ms": queue_wait_ms,
         "prompt": case.prompt,
         "streaming_emulated": emulated,
+        "streaming_emulated_by": emulated_by,
         "started_at": started_at,
         "tags": list(case.tags),
         "replayed": replay is not None,
