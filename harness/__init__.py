@@ -6,12 +6,13 @@ The public names below load on first use (PEP 562), so ``import harness`` and
 
 from __future__ import annotations
 
-import importlib
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 IMPORTED_AT_NS = perf_counter_ns()  # launch fallback of run.json's startup (runner/launch.py)
+
+from harness.lazy import lazy_exports  # noqa: E402  (after the stamp: as early as we can)
 
 if TYPE_CHECKING:
     from harness.errors import HarnessError, SuiteError
@@ -49,13 +50,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'harness' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:

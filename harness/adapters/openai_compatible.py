@@ -11,7 +11,7 @@ load on first access.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -23,6 +23,7 @@ from harness.adapters.openai_options import (
     OpenAICompatibleOptions,
     resolve_api_key,
 )
+from harness.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from harness.adapters.openai_compatible_llm import (
@@ -68,9 +69,6 @@ OPENAI_COMPATIBLE = AdapterType(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name in _FROM_LLM_MODULE:
-        from harness.adapters import openai_compatible_llm
-
-        return getattr(openai_compatible_llm, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(
+    __name__, {name: "harness.adapters.openai_compatible_llm" for name in _FROM_LLM_MODULE}
+)

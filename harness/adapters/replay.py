@@ -6,12 +6,13 @@ Offline and deterministic; how requests are matched to recordings and timed is d
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from harness.adapters.base import AdapterType
 from harness.adapters.replay_options import ReplayOptions, ReplayTiming
+from harness.lazy import lazy_exports
 from harness.records.cassette import ReplayMissError
 
 if TYPE_CHECKING:
@@ -38,9 +39,4 @@ REPLAY = AdapterType(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "ReplayLLM":  # loads llama-index
-        from harness.adapters.replay_llm import ReplayLLM
-
-        return ReplayLLM
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"ReplayLLM": "harness.adapters.replay_llm"})  # llama-index

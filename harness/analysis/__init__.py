@@ -6,8 +6,9 @@ not pay for pandas, which only ``summarize`` needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from harness.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from harness.analysis.compare import SIGNIFICANCE_LEVEL, PairComparison, compare_pair
@@ -43,17 +44,12 @@ __all__ = [
 ]
 
 _HOMES = {
-    "SIGNIFICANCE_LEVEL": "compare",
-    "PairComparison": "compare",
-    "compare_pair": "compare",
-    "format_p_value": "stats",
-    "mcnemar_exact_p": "stats",
-    "wilson_interval": "stats",
+    name: "harness.analysis.compare"
+    for name in ("SIGNIFICANCE_LEVEL", "PairComparison", "compare_pair")
+} | {
+    name: "harness.analysis.stats"
+    for name in ("format_p_value", "mcnemar_exact_p", "wilson_interval")
 }
-
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'harness.analysis' has no attribute {name!r}")
-    module = importlib.import_module(f"harness.analysis.{_HOMES.get(name, 'summarize')}")
-    return getattr(module, name)
+__getattr__ = lazy_exports(
+    __name__, {name: _HOMES.get(name, "harness.analysis.summarize") for name in __all__}
+)

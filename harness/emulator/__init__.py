@@ -8,10 +8,11 @@ YAML config of models, answer rules, latency profiles and faults
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from harness.emulator.load import load_emulator_config
 from harness.emulator.profiles import EmulatorConfig, SimulatedModel
+from harness.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from harness.emulator.server import EmulatorServer, emulator
@@ -32,10 +33,7 @@ DEFAULT_WORKSPACE_ID = "emulator-workspace"
 """The workspace id ``harness run`` gives adapters it points at the emulator."""
 
 
-def __getattr__(name: str) -> Any:
-    """The server (aiohttp) loads on first use: validating a suite's emulator section is light."""
-    if name in ("EmulatorServer", "emulator"):
-        from harness.emulator import server
-
-        return getattr(server, name)
-    raise AttributeError(f"module 'harness.emulator' has no attribute {name!r}")
+# The server (aiohttp) loads on first use: validating a suite's emulator section stays light.
+__getattr__ = lazy_exports(
+    __name__, {"EmulatorServer": "harness.emulator.server", "emulator": "harness.emulator.server"}
+)

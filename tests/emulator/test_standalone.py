@@ -5,7 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-SHARED = ("harness.emulator", "harness.errors", "harness.registry", "harness.yamlio")
+SHARED = (
+    "harness.emulator",
+    "harness.errors",
+    "harness.lazy",
+    "harness.registry",
+    "harness.yamlio",
+)
 
 
 def test_importing_the_emulator_loads_only_the_shared_low_layer() -> None:
