@@ -91,10 +91,6 @@ class ReportWorker:
             return None  # a crash: the caller's own attempt shows the real traceback
         return [Path(p) for p in reply["written"]]
 
-    def write(self, run_dir: Path, names: Sequence[str] | None = None) -> list[Path] | None:
-        """:meth:`submit` then :meth:`result`."""
-        return self.result() if self.submit(run_dir, names) else None
-
     @property
     def running(self) -> bool:
         return self._proc.poll() is None

@@ -21,7 +21,8 @@ def test_worker_writes_the_same_reports_as_the_process_itself(
     shutil.copytree(comparison_run, twin)
     worker = ReportWorker()
     try:
-        written = worker.write(comparison_run)
+        assert worker.submit(comparison_run)
+        written = worker.result()
     finally:
         worker.close()
     assert written is not None
@@ -36,7 +37,8 @@ def test_a_user_error_in_the_worker_is_the_same_error(comparison_run: Path) -> N
     worker = ReportWorker()
     try:
         with pytest.raises(HarnessError, match=r"unknown reporter 'markdwn'"):
-            worker.write(comparison_run, ["markdwn"])
+            assert worker.submit(comparison_run, ["markdwn"])
+            worker.result()
     finally:
         worker.close()
 
@@ -44,7 +46,8 @@ def test_a_user_error_in_the_worker_is_the_same_error(comparison_run: Path) -> N
 def test_a_crashed_worker_hands_the_work_back(comparison_run: Path) -> None:
     worker = ReportWorker()
     try:
-        assert worker.write(comparison_run, [7]) is None  # type: ignore[list-item]
+        assert worker.submit(comparison_run, [7])  # type: ignore[list-item]
+        assert worker.result() is None
     finally:
         worker.close()
 
