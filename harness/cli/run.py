@@ -23,15 +23,13 @@ from harness.cli.exits import (
 )
 from harness.cli.progress import RunProgress
 from harness.report.worker import ReportWorker
-from harness.runner.run import RunOptions, new_run_id, run_suite
+from harness.runner.run import RUN_THREAD_PREFIXES, RunOptions, new_run_id, run_suite
 from harness.suite.load import Suite, load_suite
 
 if TYPE_CHECKING:
     from harness.analysis.totals import AdapterTotals, RunTotals
 
 DEFAULT_OUTPUT_DIR = Path("reports")
-# Thread names of the run's pools (runner/drive.py: sync-only LLMs; runner/run.py: warm-up).
-_RUN_THREADS = ("harness-sync", "harness-warm-up")
 
 
 @click.command(epilog=EXIT_CODES_HELP)
@@ -202,7 +200,9 @@ def _leave_stuck_threads() -> None:
     Such a thread cannot be cancelled, and Python waits for it at exit: a stop that was asked
     for would hang until the request returned. Records and run.json are written by now.
     """
-    stuck = [t for t in threading.enumerate() if t.name.startswith(_RUN_THREADS) and t.is_alive()]
+    stuck = [
+        t for t in threading.enumerate() if t.name.startswith(RUN_THREAD_PREFIXES) and t.is_alive()
+    ]
     if stuck:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -42,6 +42,7 @@ from harness.runner.settings import RunSettings
 from harness.suite.load import AdapterConfig, Case
 
 __all__ = [
+    "SYNC_THREAD_PREFIX",
     "CachedJudges",
     "Driver",
     "OnJudgeCall",
@@ -49,6 +50,9 @@ __all__ = [
     "UNHEALABLE_STREAK",
     "unhealable_kind",
 ]
+
+#: Names of the threads that run sync-only LLMs (a stop may find one stuck in a request).
+SYNC_THREAD_PREFIX = "harness-sync"
 
 UNHEALABLE_STREAK = 3
 """Consecutive authentication or model-not-found errors after which an adapter is stopped.
@@ -192,7 +196,7 @@ class Driver:
         self._overall = asyncio.Semaphore(settings.concurrency)
         self._pool = (
             concurrent.futures.ThreadPoolExecutor(
-                max_workers=min(settings.concurrency, 64), thread_name_prefix="harness-sync"
+                max_workers=min(settings.concurrency, 64), thread_name_prefix=SYNC_THREAD_PREFIX
             )
             if self.sync_adapters
             else None

@@ -23,7 +23,7 @@ from harness.adapters.base import redact_options
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.records.store import RecordWriter, has_records, write_manifest
-from harness.runner.drive import Driver
+from harness.runner.drive import SYNC_THREAD_PREFIX, Driver
 from harness.runner.durable import CacheAndCassette, resume_run
 from harness.runner.launch import Launch, launch, startup_figures
 from harness.runner.plan import (
@@ -38,7 +38,18 @@ from harness.runner.settings import RunOptions, RunSettings
 from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
 from harness.suite.load import Case, Suite
 
-__all__ = ["RunFolderInUse", "RunOptions", "RunOutcome", "new_run_id", "run_suite"]
+__all__ = [
+    "RUN_THREAD_PREFIXES",
+    "RunFolderInUse",
+    "RunOptions",
+    "RunOutcome",
+    "new_run_id",
+    "run_suite",
+]
+
+WARM_UP_THREAD_PREFIX = "harness-warm-up"
+#: The threads a run starts that cannot be cancelled: a stop that finds one alive must not wait.
+RUN_THREAD_PREFIXES = (SYNC_THREAD_PREFIX, WARM_UP_THREAD_PREFIX)
 
 OnRecord = Callable[[CaseRecord], None]
 
@@ -213,7 +224,9 @@ def run_suite(
         collector = stack.enter_context(StartupGC())
         # Metrics warm up in a thread while the adapters are prepared. The LLMs are built
         # first, so the two threads never import the same (llama-index) modules at once.
-        background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="harness-warm-up")
+        background = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix=WARM_UP_THREAD_PREFIX
+        )
         stack.callback(background.shutdown, wait=False, cancel_futures=True)
         emu = stack.enter_context(EmulatorHandle(suite))
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
