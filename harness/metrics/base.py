@@ -73,7 +73,9 @@ class MetricDef(Generic[OptionsT]):
     A ``needs_judge`` metric is evaluated by ``evaluate_async`` with a JudgeContext instead;
     ``evaluate`` is then never called. ``warm_up``: the runner may call ``evaluate`` once on an
     empty output before the clock starts, so lazy imports (ROUGE, tokenizers, embedding models)
-    do not stall the event loop in the middle of a timed run.
+    do not stall the event loop in the middle of a timed run. ``measures_timing``: the metric
+    bounds the request's own timing, so on a reply whose time this run did not measure
+    (replayed without its timing, or cached) the runner scores it "not measured".
     """
 
     name: str
@@ -85,6 +87,7 @@ class MetricDef(Generic[OptionsT]):
     supports_threshold: bool = False
     needs_judge: bool = False
     warm_up: bool = True
+    measures_timing: bool = False
     evaluate_async: (
         Callable[[OptionsT, Observation, JudgeContext], Awaitable[MetricResult]] | None
     ) = None

@@ -73,6 +73,7 @@ _register(
         "the request took at most N ms, from sending it to the end of the reply",
         higher_is_better=False,
         supports_threshold=True,
+        measures_timing=True,
     ),
     MetricDef(
         "max_ttft_ms",
@@ -81,5 +82,6 @@ _register(
         "the first non-empty chunk arrived within N ms (noted when streaming is emulated)",
         higher_is_better=False,
         supports_threshold=True,
+        measures_timing=True,
     ),
 )

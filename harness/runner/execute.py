@@ -18,7 +18,6 @@ from harness.suite.expand import Case, passes
 
 __all__ = [
     "Sent",
-    "TIMED_METRICS",
     "build_record",
     "count_tokens",
     "error_info",
@@ -175,14 +174,6 @@ def response_text(response: Any) -> str:
     return str(text or "")
 
 
-TIMED_METRICS = frozenset({"max_latency_ms", "max_ttft_ms"})
-"""Metrics that bound this request's own timing (``metrics/performance.py``).
-
-On a reply whose time was not measured in this run (replayed without its timing, or served
-from the cache) they score "not measured" rather than judge a near-zero or missing figure.
-"""
-
-
 def _not_measured(name: str, why: str) -> MetricResult:
     return MetricResult(name=name, passed=True, measured=False, reason=f"not measured: {why}")
 
@@ -194,7 +185,7 @@ async def _score(
     results: list[MetricResult] = []
     for expectation in case.expectations:
         try:
-            if untimed is not None and expectation.metric.name in TIMED_METRICS:
+            if untimed is not None and expectation.metric.measures_timing:
                 results.append(_not_measured(expectation.metric.name, untimed))
             elif expectation.metric.needs_judge:
                 if judge is None:
