@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from harness.records import Timing
 
 __all__ = [
-    "EMULATED_BURST_NS",
-    "EMULATED_WAIT_NS",
     "NS_PER_MS",
     "derive_timing",
     "emulation",
@@ -19,33 +17,16 @@ __all__ = [
 
 NS_PER_MS = 1_000_000
 
-EMULATED_BURST_NS = 1 * NS_PER_MS
-"""Content chunks that all arrive within this interval (1 ms) count as one reply in one piece.
-
-No model generates tokens that fast over a network; a reply in such a burst was produced
-whole and cut up afterwards, so the time to its first chunk is not a time to first token.
-"""
-
-EMULATED_WAIT_NS = 10 * NS_PER_MS
-"""A burst of several chunks counts as one piece only after a wait at least this long (10 ms).
-
-A reply that is instant from end to end (a local fake model yielding its chunks at once) has
-no wait to hide; a burst after a real wait is a buffered reply. One chunk always counts.
-"""
-
 
 def observed_emulated(sent_ns: int, chunk_ns: Sequence[int], text: str) -> bool:
-    """True when the reply arrived as one content chunk, or as one burst after a wait.
+    """True when the reply arrived as one content chunk holding more than one word.
 
-    One chunk counts only when it holds more than one word: a one-word reply comes in one
-    chunk from a truly streaming API too, and its time to first token is its latency.
+    A one-word reply comes in one chunk from a truly streaming API too, and its time to first
+    token is its latency. Several chunks in a burst are not enough: a streaming client that
+    reads late (a busy machine, a server that batches due tokens into one write) receives real
+    tokens back to back, so their arrival gaps cannot tell a buffered reply from a fast one.
     """
-    if not chunk_ns:
-        return False
-    if len(chunk_ns) == 1:
-        return len(text.split()) > 1
-    burst = chunk_ns[-1] - chunk_ns[0] <= EMULATED_BURST_NS
-    return burst and chunk_ns[0] - sent_ns >= EMULATED_WAIT_NS
+    return len(chunk_ns) == 1 and len(text.split()) > 1
 
 
 def emulation(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.runner.timing import EMULATED_BURST_NS, EMULATED_WAIT_NS, NS_PER_MS, emulation
+from harness.runner.timing import NS_PER_MS, emulation
 
 MS = NS_PER_MS
 SENT = 1_000 * MS
@@ -19,10 +19,12 @@ SENT = 1_000 * MS
         (False, [51], "one two three", (True, "observed")),  # one content chunk
         (False, [0.2], "one two", (True, "observed")),  # one chunk, however fast
         (False, [51], "Paris", (False, None)),  # one word: one chunk from any streamer
-        (False, [50, 50.1, 50.2, 50.9], "a b c d", (True, "observed")),  # a burst after a wait
+        # several chunks are never "observed" emulation, however close: a late reader sees
+        # real tokens back to back too (the quickstart's 1 ms-per-token stream did)
+        (False, [50, 50.1, 50.2, 50.9], "a b c d", (False, None)),
         (False, [0.1, 0.15, 0.2], "a b c", (False, None)),  # instant end to end: no wait hidden
         (False, [20, 40, 60, 80], "a b c d", (False, None)),  # true streaming
-        (False, [50, 50.5, 51.5], "a b c", (False, None)),  # spread over more than the burst
+        (False, [50, 51, 52], "a b c", (False, None)),  # 1 ms per token
     ],
 )
 def test_emulation(
@@ -30,10 +32,3 @@ def test_emulation(
 ) -> None:
     chunk_ns = [SENT + int(ms * MS) for ms in chunks_after_sent_ms]
     assert emulation(declared, SENT, chunk_ns, text) == expected
-
-
-def test_the_limits_are_inclusive() -> None:
-    wait, burst = SENT + EMULATED_WAIT_NS, EMULATED_BURST_NS
-    assert emulation(False, SENT, [wait, wait + burst], "a b") == (True, "observed")
-    assert emulation(False, SENT, [wait, wait + burst + 1], "a b") == (False, None)
-    assert emulation(False, SENT, [wait - 1, wait + burst], "a b") == (False, None)
