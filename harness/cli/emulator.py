@@ -44,8 +44,14 @@ def emulator() -> None:
     help="Port to listen on; 0 picks a free one.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option(
+    "--seed",
+    type=int,
+    help="Seed of every random draw (answers of models with a skill, drawn delays, faults); "
+    "overrides the config's seed (default 0).",
+)
 @handle_errors
-def serve(config: Path | None, port: int, host: str) -> None:
+def serve(config: Path | None, port: int, host: str, seed: int | None) -> None:
     """Serve CONFIG (default: the built-in models) until Ctrl-C or SIGTERM, then exit 0.
 
     The first line on stdout is the Gradient base URL (ending in /api): give it to the SDK as
@@ -53,6 +59,8 @@ def serve(config: Path | None, port: int, host: str) -> None:
     go to stderr.
     """
     cfg = load_emulator_config(config) if config is not None else load_default_config()
+    if seed is not None:
+        cfg = cfg.model_copy(update={"seed": seed})
     server = EmulatorServer(cfg, host=host, port=port)
     try:
         base_url = server.start()
@@ -69,7 +77,7 @@ def serve(config: Path | None, port: int, host: str) -> None:
         for m in cfg.models:
             label = f"slug {m.slug}" if m.is_base else f"base {m.base_model}"
             click.echo(f"  {m.type:<12} {m.model_id}  {m.name} ({label})", err=True)
-        click.echo(f"serving {len(cfg.models)} models; Ctrl-C to stop", err=True)
+        click.echo(f"serving {len(cfg.models)} models (seed {cfg.seed}); Ctrl-C to stop", err=True)
         while True:
             time.sleep(3600)
     except (KeyboardInterrupt, _StopServing):

@@ -17,6 +17,7 @@ from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from harness.emulator.noise import Distribution
 from harness.yamlio import describe_path
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "DEFER_CROSS_CHECKS",
     "MODEL_ADAPTER_SUFFIX",
     "MODEL_ID_LENGTH",
+    "Distribution",
     "EmulatorConfig",
     "Faults",
     "Latency",
@@ -110,6 +112,11 @@ class ResponseRule(_Strict):
         description="Jinja2 template of the answer; variables: prompt (the query), match (regex "
         "groups; match[0] is the whole match), model (id, name, slug, type, base_model_id)."
     )
+    wrong: str | None = Field(
+        default=None,
+        description="Jinja2 template of the wrong answer a model with a 'skill' gives instead "
+        "(same variables); default: the model's wrong_answer.",
+    )
 
     @field_validator("regex")
     @classmethod
@@ -121,10 +128,10 @@ class ResponseRule(_Strict):
                 raise ValueError(f"invalid regular expression: {exc}") from None
         return value
 
-    @field_validator("answer")
+    @field_validator("answer", "wrong")
     @classmethod
-    def _answer_template(cls, value: str) -> str:
-        return _check_template(value)
+    def _answer_template(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value)
 
     @model_validator(mode="after")
     def _one_matcher(self) -> ResponseRule:
@@ -143,7 +150,8 @@ class Latency(_Strict):
     whole answer is sent after ``delay_ms + jitter + Σ(per_token_ms + itl_jitter)`` over
     every output token, one inter-token step later than its last token would have streamed.
     ``jitter`` is drawn once per request from [0, jitter_ms); each ``itl_jitter`` once per
-    token from [0, itl_jitter_ms); both are seeded like faults.
+    token from [0, itl_jitter_ms); both are seeded like faults. ``delay`` and ``per_token``
+    (drawn once per request, seeded) replace ``delay_ms`` and ``per_token_ms``.
     """
 
     delay_ms: float = Field(
@@ -169,6 +177,23 @@ class Latency(_Strict):
         description="Extra delay drawn uniformly from [0, itl_jitter_ms) for each token, seeded; "
         "when streaming it lengthens the gap before that token.",
     )
+    delay: Distribution | None = Field(
+        default=None,
+        description="Instead of delay_ms: the delay (time to first token) drawn per request, "
+        "e.g. {distribution: lognormal, median_ms: 200, spread: 0.3}.",
+    )
+    per_token: Distribution | None = Field(
+        default=None,
+        description="Instead of per_token_ms: the delay per output token, drawn once per "
+        "request (the request's decoding pace).",
+    )
+
+    @model_validator(mode="after")
+    def _fixed_or_drawn(self) -> Latency:
+        for drawn, fixed in (("delay", "delay_ms"), ("per_token", "per_token_ms")):
+            if getattr(self, drawn) is not None and fixed in self.model_fields_set:
+                raise ValueError(f"give either '{fixed}' or '{drawn}', not both")
+        return self
 
 
 class Faults(_Strict):
@@ -258,11 +283,32 @@ class SimulatedModel(_Strict):
     )
     latency: Latency = Field(default_factory=Latency, description="Simulated answer latency.")
     faults: Faults = Field(default_factory=Faults, description="Injected failures.")
+    skill: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="The expected accuracy over prompts: each answer is right (by the rules) "
+        "with a probability from this skill and the prompt's difficulty, else wrong. "
+        "Absent: always right (deterministic).",
+    )
+    consistency: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="With skill: the probability that a repeat of a prompt keeps the model's "
+        "first-drawn outcome for it instead of drawing afresh (default 1: repeats agree).",
+    )
+    wrong_answer: str | None = Field(
+        default=None,
+        description="With skill: Jinja2 template of the wrong answer (rules may set their own "
+        "'wrong'); default: 'I am not sure.', or another built-in reply sharing no word with "
+        "the right answer.",
+    )
 
-    @field_validator("default")
+    @field_validator("default", "wrong_answer")
     @classmethod
-    def _default_template(cls, value: str) -> str:
-        return _check_template(value)
+    def _default_template(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value)
 
     @model_validator(mode="after")
     def _resolve(self) -> SimulatedModel:
@@ -292,6 +338,14 @@ def _id_is_derived(model: SimulatedModel) -> bool:
 def _model_problems(index: int, model: SimulatedModel) -> list[tuple[Path_, str]]:
     at: Path_ = ("models", index)
     out: list[tuple[Path_, str]] = []
+    if model.skill is None:
+        for key in ("consistency", "wrong_answer"):
+            if getattr(model, key) is not None:
+                out.append(((*at, key), f"'{key}' applies only to a model with a 'skill'"))
+        for r, rule in enumerate(model.responses):
+            if rule.wrong is not None:
+                where = (*at, "responses", r, "wrong")
+                out.append((where, "'wrong' applies only to a model with a 'skill'"))
     if model.id is not None:
         if len(model.id) != MODEL_ID_LENGTH:
             out.append(
@@ -373,7 +427,8 @@ class EmulatorConfig(_Strict):
 
     seed: int = Field(
         default=0,
-        description="Seeds every random draw (faults, jitter); same seed, same outcomes.",
+        description="Seeds every random draw (faults, jitter, drawn delays, right or wrong "
+        "answers); same seed, same outcomes.",
     )
     access_token: str | None = Field(
         default=None,

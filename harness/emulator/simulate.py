@@ -3,7 +3,9 @@
 A config is compiled once (regexes, templates, lookup tables) so the per-request path is a
 dict lookup, a few regex searches and one hash. Random draws come from
 ``blake2b(seed, model id, prompt, n)``, where n counts earlier hits of that prompt on that
-model, so concurrent interleaving cannot change what any one request gets.
+model, so concurrent interleaving cannot change what any one request gets. Models with a
+``skill`` answer right or wrong, and drawn delays are sampled, from the same kind of seeded
+streams (:mod:`harness.emulator.noise`).
 
 Tokens are whitespace-separated words (``str.split()``): they are what ``max_tokens`` cuts,
 what ``per_token_ms`` is charged for and what OpenAI ``usage`` counts. A streamed token
@@ -22,6 +24,7 @@ from typing import Any, Literal
 
 import jinja2
 
+from harness.emulator.noise import default_wrong_answer, is_correct, unit_draw
 from harness.emulator.profiles import (
     DEFAULT_LATEST_UPDATE_TIME,
     ChatPrompt,
@@ -71,6 +74,7 @@ class Outcome:
     hang_s: float = 0.0
     retry_after_s: int = 0
     disconnect_after: int | None = None
+    correct: bool | None = None  # a model with a skill: whether it gave its right answer
 
     def token_due_s(self, k: int) -> float:
         """When token ``k`` of a stream is due: TTFT, then one inter-token gap per token."""
@@ -203,16 +207,29 @@ class CompiledModel:
         self._exact: dict[str, int] = {}
         self._regexes: list[tuple[int, re.Pattern[str]]] = []
         self._answers: list[_Answer] = []
+        self._wrong: list[_Answer | None] = []
         for i, rule in enumerate(model.responses):
             self._answers.append(_Answer(rule.answer, f"{self.name}: responses[{i}].answer"))
+            wrong = rule.wrong if rule.wrong is not None else model.wrong_answer
+            where = f"responses[{i}].wrong" if rule.wrong is not None else "wrong_answer"
+            self._wrong.append(None if wrong is None else _Answer(wrong, f"{self.name}: {where}"))
             if rule.prompt is not None:
                 self._exact.setdefault(rule.prompt, i)
             elif rule.regex is not None:
                 self._regexes.append((i, re.compile(rule.regex)))
         self._default = _Answer(model.default, f"{self.name}: default")
+        self._default_wrong = (
+            None
+            if model.wrong_answer is None
+            else _Answer(model.wrong_answer, f"{self.name}: wrong_answer")
+        )
+        self.skill = model.skill
+        self.consistency = 1.0 if model.consistency is None else model.consistency
         latency, faults = model.latency, model.faults
         self._delay_s = latency.delay_ms / 1000.0
         self._per_token_s = latency.per_token_ms / 1000.0
+        self._delay = latency.delay
+        self._per_token = latency.per_token
         self._jitter_s = latency.jitter_ms / 1000.0
         self._itl_jitter_s = latency.itl_jitter_ms / 1000.0
         self._p_rate_limit = faults.rate_limit
@@ -251,8 +268,8 @@ class CompiledModel:
         """Adapters match every filter: they can be completed and fine-tuned further."""
         return capability == "any" or not self.is_base or capability in self.capabilities
 
-    def answer(self, prompt: str) -> str:
-        """The rendered answer for ``prompt``: first matching rule, else the default."""
+    def _rule(self, prompt: str) -> tuple[int, dict[int | str, Any]]:
+        """The first matching rule's index (-1: none, the default answers) and its ``match``."""
         index = self._exact.get(prompt, -1)
         for i, pattern in self._regexes:
             if index != -1 and i > index:
@@ -263,14 +280,22 @@ class CompiledModel:
                 for g, value in enumerate(found.groups(), start=1):
                     groups[g] = value
                 groups.update(found.groupdict())
-                return self._answers[i].render(
-                    {"prompt": prompt, "match": groups, "model": self.template_model}
-                )
-        if index != -1:
-            return self._answers[index].render(
-                {"prompt": prompt, "match": {0: prompt}, "model": self.template_model}
-            )
-        return self._default.render({"prompt": prompt, "match": {}, "model": self.template_model})
+                return i, groups
+        return index, ({0: prompt} if index != -1 else {})
+
+    def answer(self, prompt: str, correct: bool = True) -> str:
+        """The rendered answer for ``prompt``: first matching rule, else the default.
+
+        ``correct=False`` gives the wrong answer instead: the rule's ``wrong``, else the
+        model's ``wrong_answer``, else a built-in reply sharing no word with the right one.
+        """
+        index, match = self._rule(prompt)
+        context = {"prompt": prompt, "match": match, "model": self.template_model}
+        right = (self._answers[index] if index != -1 else self._default).render(context)
+        if correct:
+            return right
+        wrong = self._wrong[index] if index != -1 else self._default_wrong
+        return default_wrong_answer(right) if wrong is None else wrong.render(context)
 
     def decide(
         self,
@@ -291,31 +316,52 @@ class CompiledModel:
         if u_fault < self._p_server_error:
             return Outcome("server_error")
         hang_s = self._hang_s if u_fault < self._p_hang else 0.0
-        text = self.answer(prompt)
+        correct = None
+        if self.skill is not None:
+            correct = is_correct(self.seed, self.id, prompt, n, self.skill, self.consistency)
         if choices:
-            text = _choose(text, choices, u_choice)
+            text = _choose(self.answer(prompt), choices, u_choice)
+            if correct is False:
+                text = _choose_other(text, choices, u_choice)
+        else:
+            text = self.answer(prompt, correct is not False)
         if stop:
             text = cut_at_stop(text, stop)
         text, tokens, cut = truncate_tokens(text, max_tokens)
-        ttft_s = self._delay_s + self._jitter_s * u_jitter
+        delay_s, per_token_s = self.draw_delays(prompt, n)
+        ttft_s = delay_s + self._jitter_s * u_jitter
         itl_jitter: tuple[float, ...] = ()
         if self._itl_jitter_s > 0 and tokens:
             rng = random.Random(f"{self.seed}\x1f{self.id}\x1f{n}\x1f{prompt}")
             itl_jitter = tuple(self._itl_jitter_s * rng.random() for _ in range(tokens))
-        delay_s = ttft_s + self._per_token_s * tokens + sum(itl_jitter)
         disconnect = self._p_hang <= u_fault < self._p_disconnect
         return Outcome(
             "ok",
             text=text,
             finish_reason="length" if cut else "stop",
             tokens=tokens,
-            delay_s=delay_s,
+            delay_s=ttft_s + per_token_s * tokens + sum(itl_jitter),
             ttft_s=ttft_s,
-            per_token_s=self._per_token_s,
+            per_token_s=per_token_s,
             itl_jitter_s=itl_jitter,
             hang_s=hang_s,
             disconnect_after=tokens // 2 if disconnect else None,
+            correct=correct,
         )
+
+    def draw_delays(self, prompt: str, n: int) -> tuple[float, float]:
+        """The ``n``-th request's delay (before jitter) and per-token delay, in seconds.
+
+        Drawn ones come from their own seeded streams, so changing a median scales every
+        request's delay by the same factor.
+        """
+        delay_s, per_token_s = self._delay_s, self._per_token_s
+        if self._delay is not None:
+            delay_s = self._delay.draw_s(unit_draw("delay", self.seed, self.id, prompt, n))
+        if self._per_token is not None:
+            u = unit_draw("per_token", self.seed, self.id, prompt, n)
+            per_token_s = self._per_token.draw_s(u)
+        return delay_s, per_token_s
 
 
 def _choose(text: str, choices: list[str], u: float) -> str:
@@ -327,6 +373,12 @@ def _choose(text: str, choices: list[str], u: float) -> str:
         if choice in text:
             return choice
     return choices[min(int(u * len(choices)), len(choices) - 1)]
+
+
+def _choose_other(right: str, choices: list[str], u: float) -> str:
+    """A wrong guided answer: a choice other than the right one, drawn (the right one if alone)."""
+    others = [c for c in choices if c != right]
+    return others[min(int(u * len(others)), len(others) - 1)] if others else right
 
 
 def compile_models(config: EmulatorConfig) -> dict[str, CompiledModel]:
