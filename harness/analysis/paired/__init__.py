@@ -1,0 +1,1 @@
+"""Paired comparison of two adapters or runs: per-case tables, statistics, power."""
