@@ -67,6 +67,13 @@ class ErrorInfo(BaseModel):
     type: str
     message: str
     status: int | None = None
+    origin: Literal["adapter", "judge"] = Field(
+        default="adapter",
+        description="Who failed: 'adapter' (the case's own request: the case counts as failed) "
+        "or 'judge' (the adapter answered, but an llm_judge adapter could not grade it after "
+        "its retries: output, timings and other checks are kept, and pass rates and "
+        "comparisons leave the case out as missing, not failed); 'adapter' in older records",
+    )
 
 
 class CaseRecord(BaseModel):
@@ -77,6 +84,11 @@ class CaseRecord(BaseModel):
     case_id: str
     adapter: str
     repeat: int = Field(default=0, description="0-based index when a case is sent N times")
+    cluster: str | None = Field(
+        default=None,
+        description="The case's cluster (cases sharing a context), from the suite's 'cluster' "
+        "key or a dataset column mapped to it; null when none",
+    )
     prompt: str
     output: str | None
     passed: bool

@@ -299,6 +299,7 @@ async def build_record(
         "case_id": case.id,
         "adapter": adapter_name,
         "repeat": repeat,
+        "cluster": case.cluster,
         "seq": seq,
         "attempts": attempts,
         "queue_wait_ms": queue_wait_ms,

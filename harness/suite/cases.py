@@ -138,6 +138,7 @@ class _Expansion:
                 vars=variables,
                 repeat=repeat,
                 pass_rule=rule,
+                cluster=spec.cluster,
             )
             self.add(case, doc, where)
 
@@ -171,6 +172,7 @@ class _Expansion:
                     vars=variables,
                     repeat=merged.repeat,
                     pass_rule=merged.pass_rule,
+                    cluster=row.cluster,
                 )
                 self.add(case, doc, at)
             errors = self.checker.errors

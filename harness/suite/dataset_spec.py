@@ -71,6 +71,11 @@ class ColumnMap(_Strict):
     )
     expected: str | None = Field(default=None, description="Same as 'reference' (an alias)")
     tags: str | None = Field(default=None, description="Column holding a tag or a list of tags")
+    cluster: str | None = Field(
+        default=None,
+        description="Column naming each row's cluster (rows sharing a context); an empty cell "
+        "means no cluster",
+    )
 
     @model_validator(mode="after")
     def _one_reference(self) -> ColumnMap:
@@ -94,7 +99,7 @@ class ColumnMap(_Strict):
 
     def used(self) -> Iterator[tuple[KeyPath, str]]:
         """Every column this map names, with the field that names it."""
-        for key in ("prompt", "id", "reference", "expected", "tags"):
+        for key in ("prompt", "id", "reference", "expected", "tags", "cluster"):
             column = getattr(self, key)
             if column is not None:
                 yield ("columns", key), column

@@ -42,6 +42,7 @@ class DatasetRow:
     vars: dict[str, Any]
     tags: tuple[str, ...]  # from columns.tags, minus spec.tags: spec.tags + tags has each once
     row_index: int  # 0-based position in the source (split), before sample and limit
+    cluster: str | None = None  # from columns.cluster; None when unmapped or empty
 
 
 def _check_columns(spec: DatasetSpec, table: Table) -> None:
@@ -163,7 +164,18 @@ def load_dataset_rows(spec: DatasetSpec, base_dir: Path) -> list[DatasetRow]:
         if reference is not None:
             variables["reference"] = row.get(reference)
         tags = _row_tags(row.get(cols.tags), static_tags) if cols.tags is not None else ()
-        out.append(DatasetRow(ids[i], prompt, variables, tags, i))
+        cluster = None
+        if cols.cluster is not None:
+            value = row.get(cols.cluster)
+            if isinstance(value, (list, dict, bool)):
+                message = (
+                    f"{table.where(i)}: the cluster in column '{cols.cluster}' is "
+                    f"{value_kind(value)}, not text or a number"
+                )
+                problems.append(DatasetProblem(("columns", "cluster"), message))
+                continue
+            cluster = None if value is None else str(value).strip() or None
+        out.append(DatasetRow(ids[i], prompt, variables, tags, i, cluster))
     if problems:
-        raise DatasetError.of(cap_problems(problems, "bad prompts"))
+        raise DatasetError.of(cap_problems(problems, "bad rows"))
     return out

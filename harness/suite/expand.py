@@ -32,6 +32,7 @@ class Case:
     vars: dict[str, Any] = field(default_factory=dict)
     repeat: int = 1
     pass_rule: PassRule = field(default_factory=PassRule)
+    cluster: str | None = None  # cases sharing a context, for clustered statistics
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,12 @@ class CaseSpec(_Strict):
         description="Expectations, each a single-key mapping: '- contains: Paris'",
     )
     tags: list[str] = Field(default_factory=list)
+    cluster: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Cases that share a context (a document, a conversation) share a cluster; "
+        "kept in records so comparisons can use clustered standard errors",
+    )
     generation: GenerationOptions | None = None
     matrix: MatrixSpec | None = None
     pass_rule: PassRule | Literal["all", "any"] | None = Field(default=None, alias="pass")
