@@ -111,25 +111,34 @@ def handle_errors(fn: F) -> F:
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        debug = bool(click.get_current_context().find_root().params.get("debug"))
-        try:
-            return fn(*args, **kwargs)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            click.echo("interrupted: records written so far are kept", err=True)
-            sys.exit(ExitCode.INTERRUPTED)
-        except RunNotCompleted as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(ExitCode.NOT_COMPLETED)
-        except HarnessError as exc:
-            if debug:
-                traceback.print_exc()
-            click.echo(str(exc), err=True)
-            sys.exit(ExitCode.USAGE_ERROR)
-        except Exception:
-            traceback.print_exc()
-            click.echo("internal error: this is a bug in harness; please report it", err=True)
-            sys.exit(ExitCode.INTERNAL_ERROR)
+        from harness.records.redaction import redacted_stdio
+
+        # The run's secrets are scrubbed from everything printed, errors after the run too.
+        with redacted_stdio():
+            return _mapped(fn, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _mapped(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; print what went wrong and exit with its code (see ``handle_errors``)."""
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
+    try:
+        return fn(*args, **kwargs)
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted: records written so far are kept", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except RunNotCompleted as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.NOT_COMPLETED)
+    except HarnessError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(str(exc), err=True)
+        sys.exit(ExitCode.USAGE_ERROR)
+    except Exception:
+        traceback.print_exc()
+        click.echo("internal error: this is a bug in harness; please report it", err=True)
+        sys.exit(ExitCode.INTERNAL_ERROR)

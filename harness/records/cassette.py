@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from harness.errors import AdapterError, ConfigurationError, RateLimitedError
 from harness.records.jsonl import FsyncPolicy, JsonlAppender, iter_jsonl
 from harness.records.models import CaseRecord
+from harness.records.redaction import Redactor
 from harness.records.store import CASSETTE_FILE
 
 
@@ -298,14 +299,22 @@ class CassetteWriter:
 
     Same durability as ``results.jsonl``: a line is with the OS when ``write`` returns, a torn
     last line from a killed run is cut off on open. Write from one thread (the event loop).
+    Every string passes through ``redactor``; the chunks as one text, so a secret a model
+    streamed over several chunks is found too (a prompt holding a secret then replays as a miss).
     """
 
-    def __init__(self, path: Path, *, fsync: FsyncPolicy = "close") -> None:
+    def __init__(
+        self, path: Path, *, fsync: FsyncPolicy = "close", redactor: Redactor | None = None
+    ) -> None:
         self.path = path
+        self.redactor = redactor or Redactor()
         self._out = JsonlAppender(path, fsync=fsync)
 
     def write(self, entry: CassetteEntry) -> None:
-        self._out.write_model(entry)
+        chunks = self.redactor.pieces(entry.chunks)
+        if chunks != entry.chunks:
+            entry = entry.model_copy(update={"chunks": chunks})
+        self._out.write_line(self.redactor.json_bytes(entry))
 
     def close(self) -> None:
         self._out.close()

@@ -27,6 +27,7 @@ from harness.records.jsonl import (
     write_json_atomic,
 )
 from harness.records.models import CaseRecord, RunManifest
+from harness.records.redaction import Redactor
 
 __all__ = [
     "CASSETTE_FILE",
@@ -188,16 +189,23 @@ class RecordWriter(JsonlAppender):
     """Appends CaseRecords to ``results.jsonl``, one line each, handed to the OS per record.
 
     On the runner's hot path: one serialisation and one ``write`` per record (about 10 µs
-    for a typical record). Not thread-safe: write from one thread (the event loop).
+    for a typical record). Not thread-safe: write from one thread (the event loop). Every
+    string of a record (output, reasons, errors) passes through ``redactor`` on its way out.
     """
 
     def __init__(
-        self, run_dir: Path, *, fsync: FsyncPolicy = "close", fsync_interval_s: float = 1.0
+        self,
+        run_dir: Path,
+        *,
+        fsync: FsyncPolicy = "close",
+        fsync_interval_s: float = 1.0,
+        redactor: Redactor | None = None,
     ) -> None:
         super().__init__(run_dir / RESULTS_FILE, fsync=fsync, fsync_interval_s=fsync_interval_s)
+        self.redactor = redactor or Redactor()
 
     def write(self, record: CaseRecord) -> None:
-        self.write_model(record)
+        self.write_line(self.redactor.json_bytes(record))
 
     def __enter__(self) -> RecordWriter:
         return self
@@ -209,10 +217,12 @@ class RecordWriter(JsonlAppender):
 # -- manifest --------------------------------------------------------------------------------
 
 
-def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
-    """Write ``run.json`` atomically (temp file + rename), so readers never see half of it."""
+def write_manifest(run_dir: Path, manifest: RunManifest, redactor: Redactor | None = None) -> None:
+    """Write ``run.json`` atomically (temp file + rename), so readers never see half of it;
+    every string scrubbed of ``redactor``'s secrets."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(run_dir / MANIFEST_FILE, manifest.model_dump(mode="json"))
+    data = manifest.model_dump(mode="json")
+    write_json_atomic(run_dir / MANIFEST_FILE, redactor.value(data) if redactor else data)
 
 
 def read_manifest(run_dir: Path) -> RunManifest:

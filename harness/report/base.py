@@ -17,7 +17,7 @@ from harness.registry import Registry
 if TYPE_CHECKING:
     from harness.analysis.summarize import RunSummary
 
-__all__ = ["Reporter", "reporters", "write_file", "write_reports"]
+__all__ = ["Reporter", "reporters", "write_file", "write_reports", "write_text"]
 
 
 class Reporter(Protocol):
@@ -58,6 +58,15 @@ def write_file(path: Path, data: bytes) -> Path:
     tmp.write_bytes(data)
     tmp.replace(path)
     return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write a text report (UTF-8) as :func:`write_file` does, scrubbed of the secrets of a
+    run in effect in this process: reports are built from files already scrubbed, this is
+    the last line of defence for a report written in the run's own process."""
+    from harness.records.redaction import current
+
+    return write_file(path, current().text(text).encode("utf-8"))
 
 
 def write_reports(run_dir: Path, names: Sequence[str] | None = None) -> list[Path]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from harness.analysis.summarize import RunSummary
-from harness.report.base import write_file
+from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import ReportContent, build_content
 
@@ -49,4 +49,4 @@ def write_html(summary: RunSummary, out_dir: Path) -> list[Path]:
         name: (out_dir / name).read_bytes() for name in CHART_TITLES if (out_dir / name).is_file()
     }
     text = render_html(build_content(summary), charts)
-    return [write_file(out_dir / HTML_FILE, text.encode("utf-8"))]
+    return [write_text(out_dir / HTML_FILE, text)]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from harness.analysis.summarize import RunSummary, clip_text
-from harness.report.base import write_file
+from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import ReportContent, Table, build_content
 
@@ -117,4 +117,4 @@ def write_markdown(summary: RunSummary, out_dir: Path) -> list[Path]:
     """Write ``report.md``; it links the chart PNGs already present in ``out_dir``."""
     charts = [name for name in CHART_TITLES if (out_dir / name).is_file()]
     text = render_markdown(build_content(summary), charts)
-    return [write_file(out_dir / MARKDOWN_FILE, text.encode("utf-8"))]
+    return [write_text(out_dir / MARKDOWN_FILE, text)]

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
-from harness.adapters.base import redact_options
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
+from harness.records.redaction import Redactor, in_effect
 from harness.records.store import RecordWriter, has_records, write_manifest
 from harness.runner.drive import SYNC_THREAD_PREFIX, Driver
 from harness.runner.durable import CacheAndCassette, resume_run
@@ -35,7 +35,15 @@ from harness.runner.plan import (
 )
 from harness.runner.prepare import StartupGC, close_llms, prepare_llms, warm_up_metrics
 from harness.runner.settings import RunOptions, RunSettings
-from harness.runner.setup import EmulatorHandle, build_llm, machine_info, run_secrets, versions
+from harness.runner.setup import (
+    EmulatorHandle,
+    build_llm,
+    machine_info,
+    manifest_options,
+    model_as_written,
+    run_secrets,
+    versions,
+)
 from harness.suite.load import Case, Suite
 
 __all__ = [
@@ -109,7 +117,7 @@ class _Run:
     suite: Suite
     cases: tuple[Case, ...]
     llms: dict[str, Any]
-    secrets: tuple[str, ...]
+    redactor: Redactor  # every file the run writes goes through it
     run_id: str
     settings: RunSettings
     recorded: set[RequestKey]
@@ -134,7 +142,12 @@ async def _drive_and_store(
         broken = await prepare_llms(run.llms, settings.timeout_s)
         await asyncio.wrap_future(run.metrics_warmed)  # warmed in a thread meanwhile
         with Driver(
-            run.llms, settings, run_id=run.run_id, secrets=run.secrets, broken=broken, aids=run.aids
+            run.llms,
+            settings,
+            run_id=run.run_id,
+            secrets=run.redactor.secrets,
+            broken=broken,
+            aids=run.aids,
         ) as driver:
             await driver.warm_up(warm_up_requests(run.suite.cases, candidates, settings.warmup))
             run.collector.clock_starts()
@@ -177,10 +190,10 @@ def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunMan
             AdapterInfo(
                 name=a.name,
                 type=a.type.name,
-                model=a.model,
+                model=model_as_written(a),
                 served_by=a.served_by,
                 role=a.role,
-                options=redact_options(emu.options_for(a, resolve=False)),
+                options=manifest_options(emu.options_for(a, resolve=False)),
                 streaming_emulated=bool(getattr(run.llms[a.name], "streaming_emulated", False)),
                 **_replayed_from(run.llms[a.name]),
             )
@@ -230,12 +243,14 @@ def run_suite(
         stack.callback(background.shutdown, wait=False, cancel_futures=True)
         emu = stack.enter_context(EmulatorHandle(suite))
         resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
+        # In effect before the LLMs are built: a client's error may already hold a key.
+        redactor = stack.enter_context(in_effect(Redactor(run_secrets(suite, resolved))))
         llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
         run = _Run(
             suite=suite,
             cases=cases,
             llms=llms,
-            secrets=run_secrets(suite, resolved),
+            redactor=redactor,
             run_id=run_id,
             settings=RunSettings.of(suite, options),
             recorded=set(),
@@ -248,7 +263,7 @@ def run_suite(
         manifest = _manifest(run, emu, shard_label)
         if options.resume:
             manifest, run.recorded = resume_run(run_dir, manifest)
-        write_manifest(run_dir, manifest)
+        write_manifest(run_dir, manifest, run.redactor)
         outcome = _execute(run, manifest, options, run_dir, on_record)
     return outcome
 
@@ -266,7 +281,7 @@ def _execute(
     try:
         with contextlib.ExitStack() as stack:
             _open_aids(stack, run, options, manifest, run_dir)
-            writer = stack.enter_context(RecordWriter(run_dir))
+            writer = stack.enter_context(RecordWriter(run_dir, redactor=run.redactor))
             manifest.harness_lag = asyncio.run(_drive_and_store(run, writer, outcome, on_record))
         if run.aids.cache is not None:
             manifest.execution["cache_hits"] = run.aids.cache.hits
@@ -279,7 +294,7 @@ def _execute(
         manifest.status = status
         manifest.finished_at = datetime.now(timezone.utc).isoformat()
         manifest.startup = startup_figures(run.launched, run.called_ns, run.first_send_ns)
-        write_manifest(run_dir, manifest)
+        write_manifest(run_dir, manifest, run.redactor)
     return outcome
 
 
@@ -304,5 +319,7 @@ def _open_aids(
         from harness.records.cassette import CassetteWriter
         from harness.records.store import CASSETTE_FILE
 
-        run.aids.cassette = stack.enter_context(CassetteWriter(run_dir / CASSETTE_FILE))
+        run.aids.cassette = stack.enter_context(
+            CassetteWriter(run_dir / CASSETTE_FILE, redactor=run.redactor)
+        )
         manifest.execution["record"] = CASSETTE_FILE

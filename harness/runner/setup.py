@@ -1,5 +1,14 @@
 """What a run sets up before its first request: the embedded emulator, the adapters' LLMs,
-the secrets to scrub from messages, and the facts about the machine it records."""
+the secrets to scrub from what it writes, and the facts about the machine it records.
+
+What is a secret (one rule; ``harness.records.redaction`` replaces them at every write):
+the value of a secret-named option (``access_token``, ``api_key``, ``token``, ``*_secret``,
+``*_password``) at any depth of an adapter's or an expectation's options; the value of every
+``${VAR}`` whose variable name has a secret word as one of its ``_``-separated parts
+(``${GRADIENT_ACCESS_TOKEN}``, ``${MY_SECRET_MODEL}``), wherever the suite uses it; and the
+credential variables the adapters read by themselves. Other ``${ENV}`` values (a host,
+``max_tokens: ${MAXT}``) are settings, not secrets: scrubbing them garbles messages.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +19,21 @@ from importlib import metadata
 from typing import Any
 
 from harness import __version__
-from harness.adapters.base import is_secret_option
-from harness.suite.envref import find_env_refs
+from harness.adapters.base import SECRET_OPTION_WORDS, is_secret_option
+from harness.records.redaction import MASK, Redactor
+from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.load import AdapterConfig, Suite
 
-__all__ = ["EmulatorHandle", "build_llm", "machine_info", "run_secrets", "versions"]
+__all__ = [
+    "EmulatorHandle",
+    "build_llm",
+    "is_secret_variable",
+    "machine_info",
+    "manifest_options",
+    "model_as_written",
+    "run_secrets",
+    "versions",
+]
 
 
 def versions() -> dict[str, str]:
@@ -47,14 +66,38 @@ def _secret_values(value: Any, secret: bool = False) -> list[str]:
     return [str(value)] if secret and value is not None and value != "" else []
 
 
+def is_secret_variable(name: str) -> bool:
+    """``GRADIENT_ACCESS_TOKEN``, ``MY_SECRET_MODEL``, ``OPENAI_API_KEY`` name secrets;
+    ``MAXT``, ``MAX_TOKENS`` and ``GRADIENT_API_URL`` do not (a secret word must be a whole part).
+    """
+    return is_secret_option(name) or any(
+        part in SECRET_OPTION_WORDS for part in name.lower().split("_")
+    )
+
+
 def _secret_env_values(adapter: AdapterConfig) -> list[str]:
-    """The values of the ${ENV} variables that secret-named options reference.
+    """The values of the ${ENV} variables that secret-named options reference, and of every
+    secret-named variable referenced anywhere in the options (``model: ${MY_SECRET_MODEL}``).
 
     Only those: a host or model read from ``${GRADIENT_API_URL}`` is an ordinary setting, and
     scrubbing it would turn a connection error into ``cannot connect to ***``.
     """
-    refs = find_env_refs(_secret_raw(adapter.raw_options))
+    refs = find_env_refs(_secret_raw(adapter.raw_options)) + [
+        name for name in find_env_refs(adapter.raw_options) if is_secret_variable(name)
+    ]
     return [os.environ.get(name, "") for name in refs]
+
+
+def _expectation_secrets(suite: Suite) -> set[str]:
+    """Secret-named values in expectations' options (an embedding model's ``kwargs.api_key``)."""
+    seen: set[int] = set()
+    found: set[str] = set()
+    for case in suite.cases:
+        for expectation in case.expectations:
+            if id(expectation.options) not in seen:
+                seen.add(id(expectation.options))
+                found.update(_secret_values(expectation.options.model_dump(mode="json")))
+    return found
 
 
 def _secret_raw(value: Any) -> Any:
@@ -122,14 +165,47 @@ _SECRET_ENV = ("GRADIENT_ACCESS_TOKEN", "OPENAI_API_KEY")
 
 
 def run_secrets(suite: Suite, resolved: dict[str, dict[str, Any]]) -> tuple[str, ...]:
-    """Every value to scrub from messages: secret-named options and the ${ENV} variables
-    they reference (at any depth, so ``kwargs: {api_key: ...}`` counts), and the variables
-    the adapters read credentials from. Other ``${ENV}`` values (hosts, model ids) stay.
+    """Every value to scrub from what the run writes (see the module docstring), longest
+    first; values under 4 characters are left out (``MIN_SECRET_CHARS``).
     """
     found = (
         {s for opts in resolved.values() for s in _secret_values(opts)}
         | {s for a in suite.adapters for s in _secret_env_values(a)}
         | {os.environ.get(name, "") for name in _SECRET_ENV}
+        | _expectation_secrets(suite)
     )
-    # Longest first: a secret that contains another is scrubbed whole, not in pieces.
-    return tuple(sorted(found - {""}, key=lambda s: (-len(s), s)))
+    return Redactor(found).secrets
+
+
+def _only_references(value: Any) -> bool:
+    """``"${NAME}"`` or ``"${A}${B}"``: reference text only, nothing typed in as a value."""
+    if not isinstance(value, str):
+        return False
+    refs = find_env_refs(value)
+    return bool(refs) and resolve_env_refs(value, dict.fromkeys(refs, "")) == ""
+
+
+def manifest_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options as run.json shows them: a secret-named option (at any depth) as ``***``, or as
+    its ``${VAR}`` text when it is only a reference (the suite's own text, no secret in it).
+    """
+    return {str(k): _shown(v, is_secret_option(str(k))) for k, v in options.items()}
+
+
+def _shown(value: Any, secret: bool) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _shown(v, secret or is_secret_option(str(k))) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown(v, secret) for v in value]
+    if secret and value is not None and not _only_references(value):
+        return MASK
+    return value
+
+
+def model_as_written(adapter: AdapterConfig) -> str:
+    """The adapter's model for run.json: ``${MY_SECRET_MODEL}`` as written when it comes from
+    a secret-named variable (its value is a secret), else the resolved model id."""
+    raw = adapter.raw_options.get(adapter.type.model_option)
+    if isinstance(raw, str) and any(is_secret_variable(n) for n in find_env_refs(raw)):
+        return raw
+    return adapter.model
