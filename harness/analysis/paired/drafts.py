@@ -1,0 +1,127 @@
+"""A figure before the multiple-comparison step, and the bootstrap columns figures ask for.
+
+Figures are built in two steps so that one bootstrap pass serves all of them: each figure
+family first registers the per-case columns it needs resampled (means, percentiles), the
+engine draws once, then each figure reads its distributions and becomes a draft; Holm and
+the verdict turn drafts into results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from harness.analysis.paired.resample import BootstrapDraws, ResamplePlan, draw, interval
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    from harness.analysis.paired.cases import PairedCases
+
+__all__ = [
+    "PERCENTILES",
+    "BootstrapRequest",
+    "Context",
+    "FigureDraft",
+    "Pending",
+    "finite_or_none",
+    "mde_or_none",
+]
+
+PERCENTILES = (50.0, 95.0)
+"""The percentiles every percentile column is resampled at."""
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: a figure without a value says None."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def mde_or_none(value: float) -> float | None:
+    """An MDE of infinity (fewer than two cases, unknown spread) is reported as None."""
+    return finite_or_none(value)
+
+
+@dataclass
+class FigureDraft:
+    """Everything a figure reports except the Holm-adjusted p-value and the verdict."""
+
+    figure: str
+    higher_is_better: bool
+    unit: str
+    n: int
+    base: float | None
+    candidate: float | None
+    delta: float | None
+    ci: list[float] | None
+    ci_one_sided: list[float] | None
+    p_value: float | None
+    direction: int
+    mde: float | None
+    method: str
+    ratio: float | None = None
+    ratio_ci: list[float] | None = None
+    ratio_ci_one_sided: list[float] | None = None
+    comparable: bool = True
+    notes: list[str] = field(default_factory=list)
+
+
+class BootstrapRequest:
+    """Collects the per-case columns to resample; :meth:`draw` resamples them all at once."""
+
+    def __init__(self, n: int) -> None:
+        self._n = n
+        self._means: list[NDArray[np.float64]] = []
+        self._percentiles: list[NDArray[np.float64]] = []
+
+    def mean(self, values: NDArray[np.float64]) -> int:
+        """Resample the mean of ``values`` (NaN = case left out); its column number."""
+        self._means.append(values)
+        return len(self._means) - 1
+
+    def percentiles(self, values: NDArray[np.float64]) -> int:
+        """Resample the :data:`PERCENTILES` of ``values``; its column number."""
+        self._percentiles.append(values)
+        return len(self._percentiles) - 1
+
+    def draw(self, plan: ResamplePlan) -> BootstrapDraws:
+        def matrix(columns: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+            return np.column_stack(columns) if columns else np.empty((self._n, 0))
+
+        return draw(plan, matrix(self._means), matrix(self._percentiles), np.array(PERCENTILES))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every figure family needs: the paired cases, the level, the bootstrap request."""
+
+    cases: PairedCases
+    alpha: float
+    request: BootstrapRequest
+
+    @property
+    def level(self) -> float:
+        return 1.0 - self.alpha
+
+    @property
+    def clustered(self) -> bool:
+        return self.cases.groups is not None
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        """The two-sided level, and the level whose ends are one-sided bounds at the level."""
+        return self.level, 1.0 - 2.0 * self.alpha
+
+    def intervals(self, samples: NDArray[np.float64]) -> tuple[list[float] | None, ...]:
+        """Bootstrap percentile intervals at :attr:`levels`."""
+        return tuple(interval(samples, level) for level in self.levels)
+
+
+Pending = Callable[[BootstrapDraws], FigureDraft]
+"""A figure waiting for the bootstrap draws."""
