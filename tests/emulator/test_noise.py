@@ -106,69 +106,72 @@ def test_per_token_is_drawn_once_per_request_and_seeded() -> None:
     assert outcome.delay_s == pytest.approx(outcome.ttft_s + outcome.per_token_s)
 
 
-def test_noise_keys_point_at_their_lines(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        """
-        models:
-          - name: base
-            slug: base
-          - name: a
-            base_model: base
-            skill: 1.5
-            latency:
-              delay_ms: 10
-              delay: {distribution: lognormal, median_ms: 10}
-          - name: b
-            base_model: base
-            skill: 0.5
-            consistency: -1
-            wrong_answer: "{{ nothing }}"
-            latency:
-              delay: {distribution: normal, median_ms: 1}
-              per_token: {distribution: fixed, median_ms: 1, spread: 0.2}
-        """,
-    )
-    errors = errors_of(path)
-    expected = [
-        (6, "models[1].skill", "less than or equal to 1"),
-        (8, "models[1].latency", "either 'delay_ms' or 'delay'"),
-        (13, "models[2].consistency", "greater than or equal to 0"),
-        (14, "models[2].wrong_answer", "undefined variable(s) nothing"),
-        (16, "models[2].latency.delay.distribution", "'lognormal' or 'fixed'"),
-        (17, "models[2].latency.per_token", "'spread' applies to distribution: lognormal"),
-    ]
-    assert len(errors) == len(expected), errors
-    for error, (line, where, what) in zip(errors, expected, strict=True):
-        assert error.startswith(f"{path}:{line}:"), error
-        assert where in error and what in error, error
+FIELD_ERRORS = """
+models:
+  - name: base
+    slug: base
+  - name: a
+    base_model: base
+    skill: 1.5
+    latency:
+      delay_ms: 10
+      delay: {distribution: lognormal, median_ms: 10}
+  - name: b
+    base_model: base
+    skill: 0.5
+    consistency: -1
+    wrong_answer: "{{ nothing }}"
+    latency:
+      delay: {distribution: normal, median_ms: 1}
+      per_token: {distribution: fixed, median_ms: 1, spread: 0.2}
+"""
+NEEDS_A_SKILL = """
+models:
+  - name: base
+    slug: base
+    consistency: 0.5
+    wrong_answer: nope
+    responses:
+      - prompt: hi
+        answer: hello
+        wrong: bye
+"""
 
 
-def test_noise_keys_need_a_skill(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        """
-        models:
-          - name: base
-            slug: base
-            consistency: 0.5
-            wrong_answer: nope
-            responses:
-              - prompt: hi
-                answer: hello
-                wrong: bye
-        """,
-    )
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            FIELD_ERRORS,
+            [
+                (6, "models[1].skill: input should be less than or equal to 1"),
+                (8, "models[1].latency: ", "either 'delay_ms' or 'delay'"),
+                (13, "models[2].consistency: input should be greater than or equal to 0"),
+                (14, "models[2].wrong_answer: ", "undefined variable(s) nothing"),
+                (16, "models[2].latency.delay.distribution: ", "'lognormal' or 'fixed'"),
+                (17, "models[2].latency.per_token: 'spread' applies to distribution: lognormal"),
+            ],
+        ),
+        (
+            NEEDS_A_SKILL,
+            [
+                (4, "models[0].consistency: 'consistency' applies only to a model with a 'skill'"),
+                (5, "models[0].wrong_answer: 'wrong_answer' applies only to a model with a "),
+                (9, "models[0].responses[0].wrong: 'wrong' applies only to a model with a 'skill'"),
+            ],
+        ),
+    ],
+    ids=["field-errors", "needs-a-skill"],
+)
+def test_noise_keys_errors_point_at_their_lines(
+    tmp_path: Path, text: str, expected: list[tuple[Any, ...]]
+) -> None:
+    path = write(tmp_path, text)
     errors = errors_of(path)
-    expected = [
-        (4, "models[0].consistency: 'consistency' applies only to a model with a 'skill'"),
-        (5, "models[0].wrong_answer: 'wrong_answer' applies only to a model with a 'skill'"),
-        (9, "models[0].responses[0].wrong: 'wrong' applies only to a model with a 'skill'"),
-    ]
     assert len(errors) == len(expected), errors
-    for error, (line, fragment) in zip(errors, expected, strict=True):
+    for error, (line, *fragments) in zip(errors, expected, strict=True):
         assert error.startswith(f"{path}:{line}:"), error
-        assert fragment in error, error
+        assert all(fragment in error for fragment in fragments), error
 
 
 def test_serve_seed_overrides_the_config_seed(tmp_path: Path) -> None:
