@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.bench:bench",
         "Measure throughput against latency for each adapter of SUITE.",
     ),
+    "compare": (
+        "harness.cli.compare:compare",
+        "Compare adapters figure by figure with paired statistics: better, worse or no difference.",
+    ),
     "emulator": (
         "harness.cli.emulator:emulator",
         "Run the embedded API emulator: simulated models over the Gradient and OpenAI APIs.",
