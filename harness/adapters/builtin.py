@@ -6,16 +6,26 @@ llama-index or gradientai; ``build`` imports the LLM classes.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from harness.adapters.base import AdapterType
 from harness.adapters.gradient_options import (
     GradientBaseModelLLMOptions,
     GradientModelAdapterLLMOptions,
 )
-from harness.registry import import_object
+from harness.user_code import current_scope, find_user_object, import_user_object
 
 __all__ = ["GRADIENT_ADAPTER", "GRADIENT_BASE", "LLAMA_INDEX", "options_model_for"]
 
@@ -78,19 +88,35 @@ class LlamaIndexOptions(BaseModel):
         description="Import path of the LLM class, 'package.module:Class' or 'package.module.Class'"
     )
     kwargs: dict[str, Any] = Field(default_factory=dict, description="Constructor arguments")
+    _base_dir: Path | None = PrivateAttr(default=None)  # the suite's folder, for local modules
 
     @field_validator("class_path")
     @classmethod
     def _importable(cls, v: str) -> str:
-        _import_class(v)
+        scope = current_scope()
+        if scope.execute:
+            _import_class(v, scope.base_dir)
+            return v
+        # harness validate: find and parse the module, never import it
+        found = find_user_object(v, scope.base_dir, dotted_class=True)
+        if found.node is not None and not isinstance(found.node, ast.ClassDef):
+            raise ValueError(f"{v!r} is not a class (a def in {found.file})")
+        if found.note is not None:
+            scope.notes.append(f"{v}: {found.note}")
         return v
 
+    @model_validator(mode="after")
+    def _remember_folder(self) -> LlamaIndexOptions:
+        self._base_dir = current_scope().base_dir
+        return self
 
-def _import_class(path: str) -> type[Any]:
-    if ":" not in path:  # 'package.module.Class' is accepted too
-        module_name, _, attr = path.rpartition(".")
-        path = f"{module_name}:{attr}"
-    obj = import_object(path)
+    def llm_class(self) -> type[Any]:
+        """The LLM class, imported (a module beside the suite is loaded by its path)."""
+        return _import_class(self.class_path, self._base_dir)
+
+
+def _import_class(path: str, base_dir: Path | None) -> type[Any]:
+    obj = import_user_object(path, base_dir, dotted_class=True)
     if not isinstance(obj, type):
         raise ValueError(f"{path!r} is not a class")
     return obj
@@ -98,7 +124,7 @@ def _import_class(path: str) -> type[Any]:
 
 def _build_llama_index(options: BaseModel) -> Any:
     assert isinstance(options, LlamaIndexOptions)
-    return _import_class(options.class_path)(**options.kwargs)
+    return options.llm_class()(**options.kwargs)
 
 
 LLAMA_INDEX = AdapterType(

@@ -1,6 +1,8 @@
 """Expectations written in Python: a callable named by an import path, checked at load time.
 
-The callable is imported when the suite loads (an import error is a suite error) and called as
+When a run loads the suite, the callable is imported (an import error is a suite error; a
+module beside the suite is loaded by its path, see ``harness.user_code``); ``harness validate``
+only parses its module for the name and signature, running none of it. It is called as
 
     fn(output: str, case: Observation, **args) -> bool | float | MetricResult | Mapping
 
@@ -20,16 +22,18 @@ expectation with a reason; it does not stop the run. Async callables are refused
 
 from __future__ import annotations
 
+import ast
 import inspect
 import math
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics
 from harness.records import MetricResult
-from harness.registry import import_object
+from harness.user_code import current_scope, find_user_object, import_user_object
 
 __all__ = ["CustomOptions"]
 
@@ -51,11 +55,20 @@ class CustomOptions(MetricOptions):
         description="When the function returns a score (0..1), the least score that passes",
     )
     _fn: Callable[..., Any] | None = PrivateAttr(default=None)
+    _base_dir: Path | None = PrivateAttr(default=None)  # the suite's folder, for local modules
 
     @field_validator("function")
     @classmethod
     def _importable(cls, v: str) -> str:
-        fn = import_object(v)
+        scope = current_scope()
+        if not scope.execute:  # harness validate: parse, never import
+            found = find_user_object(v, scope.base_dir)
+            if isinstance(found.node, ast.AsyncFunctionDef):
+                raise ValueError(f"{v!r} is an async function; custom checks must be synchronous")
+            if found.note is not None:
+                scope.notes.append(f"{v}: {found.note}")
+            return v
+        fn = import_user_object(v, scope.base_dir)
         if not callable(fn):
             raise ValueError(f"{v!r} is not callable")
         if inspect.iscoroutinefunction(fn):
@@ -64,11 +77,18 @@ class CustomOptions(MetricOptions):
 
     @model_validator(mode="after")
     def _accepts_args(self) -> CustomOptions:
-        fn = import_object(self.function)
-        try:
-            signature = inspect.signature(fn)
-        except (TypeError, ValueError):  # some builtins have no signature: trust the user
-            signature = None
+        scope = current_scope()
+        self._base_dir = scope.base_dir
+        signature: inspect.Signature | None
+        fn = None
+        if scope.execute:
+            fn = import_user_object(self.function, scope.base_dir)
+            try:
+                signature = inspect.signature(fn)
+            except (TypeError, ValueError):  # some builtins have no signature: trust the user
+                signature = None
+        else:
+            signature = _parsed_signature(find_user_object(self.function, scope.base_dir).node)
         if signature is not None:
             try:
                 signature.bind("", Observation(output=""), **self.args)
@@ -80,11 +100,43 @@ class CustomOptions(MetricOptions):
         self._fn = fn
         return self
 
+    def folder(self) -> Path | None:
+        """The folder of the suite that named the function (its own modules are loaded there)."""
+        return self._base_dir
+
     def function_object(self) -> Callable[..., Any]:
-        """The imported function (imported again after an unvalidated copy)."""
-        if self._fn is None:  # a copy made without validation
-            self._fn = import_object(self.function)
+        """The imported function (imported now when the suite was only validated, not run)."""
+        if self._fn is None:
+            self._fn = import_user_object(self.function, self._base_dir)
         return self._fn
+
+
+def _parsed_signature(node: ast.AST | None) -> inspect.Signature | None:
+    """The call signature a plain ``def`` declares, read from its source (no import).
+
+    None when parsing cannot tell: a class, a decorated function, no ``def`` found.
+    """
+    if not isinstance(node, ast.FunctionDef) or node.decorator_list:
+        return None
+    a = node.args
+    P = inspect.Parameter
+    positional = [*a.posonlyargs, *a.args]
+    first_default = len(positional) - len(a.defaults)
+    params = [
+        P(
+            arg.arg,
+            P.POSITIONAL_ONLY if i < len(a.posonlyargs) else P.POSITIONAL_OR_KEYWORD,
+            default=None if i >= first_default else P.empty,
+        )
+        for i, arg in enumerate(positional)
+    ]
+    if a.vararg is not None:
+        params.append(P(a.vararg.arg, P.VAR_POSITIONAL))
+    for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=True):
+        params.append(P(arg.arg, P.KEYWORD_ONLY, default=P.empty if default is None else None))
+    if a.kwarg is not None:
+        params.append(P(a.kwarg.arg, P.VAR_KEYWORD))
+    return inspect.Signature(params)
 
 
 def _fail(reason: str, o: CustomOptions) -> MetricResult:

@@ -14,13 +14,22 @@ import string
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics, preview
 from harness.records import MetricResult
-from harness.registry import import_object
+from harness.user_code import current_scope, find_user_object, import_user_object
 
 __all__ = [
     "BleuOptions",
@@ -237,15 +246,32 @@ class EmbedModelSpec(BaseModel):
         default_factory=dict, description="Keyword arguments for the class's constructor"
     )
 
+    _base_dir: Path | None = PrivateAttr(default=None)  # the suite's folder, for local modules
+
     @field_validator("class_path")
     @classmethod
     def _embedding_class(cls, v: str) -> str:
-        obj = import_object(v)
+        scope = current_scope()
+        if not scope.execute:  # harness validate: find and parse the module, never import it
+            found = find_user_object(v, scope.base_dir)
+            if found.note is not None:
+                scope.notes.append(f"{v}: {found.note}")
+            return v
+        obj = import_user_object(v, scope.base_dir)
         from llama_index.core.base.embeddings.base import BaseEmbedding
 
         if not (isinstance(obj, type) and issubclass(obj, BaseEmbedding)):
             raise ValueError(f"{v!r} is not a llama-index BaseEmbedding subclass")
         return v
+
+    @model_validator(mode="after")
+    def _remember_folder(self) -> EmbedModelSpec:
+        self._base_dir = current_scope().base_dir
+        return self
+
+    def folder(self) -> Path | None:
+        """The folder of the suite that named the class (its own modules are loaded there)."""
+        return self._base_dir
 
 
 class EmbeddingSimilarityOptions(ReferenceOptions):
@@ -262,7 +288,8 @@ class EmbeddingSimilarityOptions(ReferenceOptions):
         """The embedding model (Any: its class is the user's) and the references' vectors."""
         with self._lock:
             if self._model is None:
-                cls = import_object(self.embed_model.class_path)
+                spec = self.embed_model
+                cls = import_user_object(spec.class_path, spec.folder())
                 self._model = cls(**self.embed_model.kwargs)
             if self._reference_vectors is None:
                 vectors = self._model.get_text_embedding_batch(list(self.reference))

@@ -8,7 +8,8 @@ It runs on raw data, so it runs even when the file failed its ``SuiteFileSpec`` 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.loaded import AdapterConfig
 from harness.suite.model import EMULATOR_STAND_INS, AdapterSpec, EmulatorRef, GateSpec
 from harness.suite.template import TemplateProblem, is_template, render_value
+from harness.user_code import UserCodeScope, user_code_scope
 from harness.yamlio import (
     KeyPath,
     YamlDocument,
@@ -64,8 +66,12 @@ class RawExpectation:
 class Checker:
     """Checks the pieces of a suite, adding every problem to ``errors``."""
 
-    def __init__(self, errors: list[Location]) -> None:
+    def __init__(self, errors: list[Location], *, run_code: bool = True) -> None:
         self.errors = errors
+        # False (harness validate): custom checks and class paths are parsed, never imported;
+        # what parsing cannot decide becomes a warning
+        self.run_code = run_code
+        self.warnings: list[Location] = []
         self.adapter_names: list[str] = []  # every adapter declared, valid or not
         # False when a vars mapping failed validation: "undefined variable" would be noise then
         self.vars_trusted = True
@@ -79,7 +85,22 @@ class Checker:
             return
         self.at(doc, path, f"{describe_path(path)}: {exc}")
 
+    @contextmanager
+    def _user_code(self, doc: YamlDocument, path: KeyPath) -> Iterator[None]:
+        """Resolve the code the options at ``path`` name beside ``doc``'s file."""
+        scope = UserCodeScope(Path(doc.file).resolve().parent, self.run_code)
+        with user_code_scope(scope):
+            yield
+        for note in scope.notes:
+            warning = doc.location(path, f"{describe_path(path)}: not checked statically: {note}")
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+
     def adapter(self, doc: YamlDocument, name: str, raw: Any) -> AdapterConfig | None:
+        with self._user_code(doc, ("adapters", name)):
+            return self._adapter(doc, name, raw)
+
+    def _adapter(self, doc: YamlDocument, name: str, raw: Any) -> AdapterConfig | None:
         path: KeyPath = ("adapters", name)
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             return None  # the envelope pass reports it
@@ -187,6 +208,10 @@ class Checker:
         ]
 
     def parse(self, rx: RawExpectation, variables: dict[str, Any]) -> Expectation | None:
+        with self._user_code(rx.doc, rx.path):
+            return self._parse(rx, variables)
+
+    def _parse(self, rx: RawExpectation, variables: dict[str, Any]) -> Expectation | None:
         raw = rx.raw
         if rx.templated:
             try:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import importlib.util
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from typing import Any
 from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.expand import Case
 from harness.suite.loaded import AdapterConfig, SuiteInput
+from harness.user_code import user_module_file
 
 __all__ = ["SuiteInput", "collect_inputs", "suite_sha256"]
 
@@ -79,31 +78,21 @@ def _dataset_files(raw: Any, base_dir: Path) -> Iterator[Path]:
                     yield found
 
 
-def _module_file(function: str) -> Path | None:
-    """The .py file of ``module:function`` when it resolves without running new code."""
+def _module_file(function: str, base_dir: Path | None) -> Path | None:
+    """The .py file of ``module:function`` (beside the suite first), found without running it."""
     module_name = function.partition(":")[0]
-    if not module_name:
-        return None
-    module = sys.modules.get(module_name)  # imported already when the suite validated
-    origin = getattr(module, "__file__", None) if module is not None else None
-    if origin is None and "." not in module_name:
-        try:
-            spec = importlib.util.find_spec(module_name)
-        except (ImportError, ValueError):
-            spec = None
-        origin = spec.origin if spec is not None else None
-    if origin and origin.endswith(".py") and Path(origin).is_file():
-        return Path(origin)
-    return None
+    return user_module_file(module_name, base_dir) if module_name else None
 
 
-def _custom_functions(cases: Iterable[Case]) -> Iterator[str]:
+def _custom_functions(cases: Iterable[Case]) -> Iterator[tuple[str, Path | None]]:
+    """(function, the folder of the suite file naming it) of every custom check."""
     for case in cases:
         for expectation in case.expectations:
             if expectation.metric.name == "custom":
                 function = getattr(expectation.options, "function", None)
+                folder = getattr(expectation.options, "folder", None)
                 if isinstance(function, str):
-                    yield function
+                    yield function, folder() if callable(folder) else None
 
 
 def _adapter_files(adapters: Iterable[AdapterConfig]) -> Iterator[tuple[str, Path]]:
@@ -144,8 +133,8 @@ def collect_inputs(
             found.setdefault(path.resolve(), "dataset")
     if emulator_config is not None:
         found.setdefault(emulator_config.resolve(), "emulator config")
-    for function in dict.fromkeys(_custom_functions(cases)):
-        module = _module_file(function)
+    for function, folder in dict.fromkeys(_custom_functions(cases)):
+        module = _module_file(function, folder)
         if module is not None:
             found.setdefault(module.resolve(), "custom check")
     for kind, path in _adapter_files(adapters):

@@ -15,7 +15,6 @@ Nothing is sent to any model until this has succeeded.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from harness.errors import Location, SuiteError
@@ -30,19 +29,21 @@ from harness.suite.merge import merge_files
 __all__ = ["AdapterConfig", "Case", "Suite", "load_suite"]
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Load and validate a suite (and its includes); raises SuiteError listing every problem."""
+def load_suite(path: str | Path, *, run_code: bool = True) -> Suite:
+    """Load and validate a suite (and its includes); raises SuiteError listing every problem.
+
+    The code a suite names (``custom`` checks, ``class_path``) is imported, a module beside a
+    suite file loaded by its path (``harness.user_code``); the suite's folder is never put on
+    ``sys.path``. ``run_code=False`` (``harness validate``) parses that code instead of running
+    it, and lists what parsing could not decide in ``Suite.warnings``.
+    """
     path = Path(path)
-    # `custom: checks:fn` and embedding classes may live beside the suite
-    suite_dir = str(path.resolve().parent)
-    if suite_dir not in sys.path:
-        sys.path.insert(0, suite_dir)
     errors: list[Location] = []
     files = FileLoader(errors)
     root = files.load(path)
     if root is None:
         raise SuiteError(errors)
-    checker = Checker(errors)
+    checker = Checker(errors, run_code=run_code)
     merged = merge_files(root.in_order(), checker)
 
     root_doc = root.doc
@@ -90,4 +91,5 @@ def load_suite(path: str | Path) -> Suite:
         retries=merged.retries,
         warmup=merged.warmup,
         order_seed=merged.order_seed,
+        warnings=tuple(checker.warnings),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from harness.adapters.base import AdapterType
+from harness.errors import Location
 from harness.suite.envref import resolve_env_refs
 from harness.suite.expand import Case
 from harness.suite.model import GateSpec, RetryPolicy
@@ -76,6 +77,8 @@ class Suite:
     # every file that shapes the cases (YAML, datasets, emulator models, custom checks,
     # cassettes) with its sha256; ``sha256`` covers them all
     inputs: tuple[SuiteInput, ...] = ()
+    # what `harness validate` could not check without running the suite's code
+    warnings: tuple[Location, ...] = ()
 
     def input_digests(self) -> list[dict[str, str]]:
         """``inputs`` as run.json records them: kind, path and sha256 of each."""
