@@ -108,7 +108,7 @@ class CompareDocument(BaseModel):
 
 def compare_schema_json() -> str:
     """The JSON Schema of ``compare.json`` (docs/compare.schema.json holds a copy)."""
-    schema = CompareDocument.model_json_schema()
+    schema = CompareDocument.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "harness compare.json"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"
