@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from harness.percentiles import percentile
-from harness.runner.execute import Sent, count_tokens, is_sync_only, send
+from harness.runner.execute import count_tokens
+from harness.runner.send import Sent, is_sync_only, send
 from harness.suite.load import AdapterConfig, Suite
 
 __all__ = ["BenchPoint", "bench_adapter"]
@@ -59,7 +60,11 @@ async def _point(
     if is_sync_only(llm):
         import concurrent.futures
 
-        pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(256, max(1, int(load))))
+        # A thread for every request that can be in flight: the load level's concurrency, or
+        # at a fixed rate every request (in flight at once if the replies are slow enough).
+        # Threads start only when needed; a request waiting for one would not be sent on time.
+        in_flight = int(load) if mode == "concurrency" else requests
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, in_flight))
 
     async def one(i: int) -> None:
         try:

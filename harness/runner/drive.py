@@ -35,9 +35,10 @@ from harness.runner.durable import (
     record_cassette,
     record_judge_call,
 )
-from harness.runner.execute import Sent, build_record, is_sync_only, send
+from harness.runner.execute import build_record
 from harness.runner.plan import PlannedRequest
 from harness.runner.scheduler import Lane, LoopLagMonitor, RateLimiter, backoff_delay, error_kind
+from harness.runner.send import SendTimes, Sent, is_sync_only, send
 from harness.runner.settings import RunSettings
 from harness.suite.load import AdapterConfig, Case
 
@@ -179,6 +180,7 @@ class Driver:
         secrets: tuple[str, ...] = (),
         broken: Mapping[str, BaseException] | None = None,
         aids: CacheAndCassette | None = None,
+        sync_threads: int | None = None,
     ) -> None:
         self.llms = llms
         self.settings = settings
@@ -194,9 +196,13 @@ class Driver:
         self.sync_adapters = [n for n in settings.candidates if is_sync_only(llms[n])]
         self._lanes = {name: lane_for(name, settings) for name in settings.candidates}
         self._overall = asyncio.Semaphore(settings.concurrency)
+        # One thread per request the run may have in flight (threads start only when needed):
+        # a smaller pool would make requests wait for a thread (``sync_threads`` forces one;
+        # that wait is queue wait, never latency).
         self._pool = (
             concurrent.futures.ThreadPoolExecutor(
-                max_workers=min(settings.concurrency, 64), thread_name_prefix=SYNC_THREAD_PREFIX
+                max_workers=sync_threads or settings.concurrency,
+                thread_name_prefix=SYNC_THREAD_PREFIX,
             )
             if self.sync_adapters
             else None
@@ -373,15 +379,18 @@ class Driver:
                 sending.started_at = _now()
                 if on_send is not None:
                     on_send(request)
-                begin = time.perf_counter_ns()
+                begin, times = time.perf_counter_ns(), SendTimes()
                 try:
                     with replay_context(case.id, repeat):
-                        result = await send(llm, case, timeout_s, pool)
+                        result = await send(llm, case, timeout_s, pool, times)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # a failing adapter fails its case, not the run
                     result = exc
-                sending.failed_ms = (time.perf_counter_ns() - begin) / 1e6
+                # A sync-only LLM's wait for a worker thread is queue wait, not its latency.
+                thread_wait_ns = times.thread_wait_ns
+                sending.waited_ns += thread_wait_ns
+                sending.failed_ms = (time.perf_counter_ns() - begin - thread_wait_ns) / 1e6
             self._note_outcome(name, result)
             if (
                 isinstance(result, Sent)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.records import CaseRecord, RunManifest
-from harness.runner.execute import Sent
+from harness.runner.send import Sent
 from harness.suite.load import Case
 
 __all__ = [

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
 from harness.records import CaseRecord, ErrorInfo, MetricResult, Timing
+from harness.runner.send import Sent, send
 from harness.runner.timing import derive_timing, emulation, throughput
 from harness.suite.expand import Case, passes
 
 __all__ = [
-    "Sent",
     "build_record",
     "count_tokens",
     "error_info",
     "execute_case",
-    "is_sync_only",
     "redact",
-    "send",
 ]
 
 
@@ -41,7 +37,9 @@ def error_info(exc: BaseException, secrets: Iterable[str]) -> ErrorInfo:
     if isinstance(exc, AdapterError):
         return ErrorInfo(type=exc.kind, message=redact(str(exc), secrets), status=exc.status)
     if isinstance(exc, asyncio.TimeoutError):
-        return ErrorInfo(type="timeout", message="no complete answer within the request timeout")
+        # A sync-only LLM's timeout says that its call may still be running in its thread.
+        message = redact(str(exc), secrets) or "no complete answer within the request timeout"
+        return ErrorInfo(type="timeout", message=message)
     message = redact(str(exc) or exc.__class__.__name__, secrets)
     # Other clients' errors (openai's, via llama-index) carry the HTTP status as status_code:
     # kept, so reports can tell a refused key from a missing model.
@@ -58,120 +56,6 @@ def _finish_reason(raw: Any) -> str | None:
         value = raw.get("finishReason", raw.get("finish_reason"))
         return str(value) if value is not None else None
     return None
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What came back from one request, with the monotonic stamps around it."""
-
-    text: str
-    chunk_ns: list[int]
-    raw: Any
-    sent_ns: int
-    end_ns: int
-    chunks: tuple[str, ...] = ()  # the delta texts, one per chunk_ns (for --record)
-
-
-def is_sync_only(llm: Any) -> bool:
-    """A CustomLLM that never overrode the async methods would block the event loop."""
-    from llama_index.core.llms import CustomLLM
-
-    if not isinstance(llm, CustomLLM):
-        return False
-
-    def owner(name: str) -> type:
-        return next(k for k in type(llm).__mro__ if name in k.__dict__)
-
-    # Compare owners, not functions: llama-index's instrumentation re-wraps them per access.
-    return owner("astream_complete") is CustomLLM or owner("astream_chat") is CustomLLM
-
-
-def _chat_messages(case: Case) -> list[Any]:
-    from llama_index.core.llms import ChatMessage
-
-    assert case.messages is not None
-    return [ChatMessage(role=role, content=content) for role, content in case.messages]
-
-
-Streamed = tuple[str, list[int], Any, list[str]]
-
-
-class _Chunks:
-    """Collects a reply chunk by chunk, stamping each non-empty delta as it arrives."""
-
-    def __init__(self) -> None:
-        self.chunk_ns: list[int] = []
-        self.chunks: list[str] = []
-        self.last: Any = None
-
-    def add(self, response: Any) -> None:
-        """Stamp first, then keep the delta: constant work per chunk, whatever came before.
-
-        Deltas are joined once in ``result``; ``response.text`` (the adapter's running text)
-        is never read here, so a long reply costs no more per chunk than a short one.
-        """
-        now = time.perf_counter_ns()
-        delta = response.delta
-        if delta:
-            self.chunk_ns.append(now)
-            self.chunks.append(delta)
-        self.last = response
-
-    def result(self) -> Streamed:
-        text = "".join(self.chunks)
-        if self.last is None:
-            return text, self.chunk_ns, None, self.chunks
-        # an adapter that fills text but not delta
-        return (text or response_text(self.last)), self.chunk_ns, self.last.raw, self.chunks
-
-
-async def _stream_async(llm: Any, case: Case) -> Streamed:
-    """Send the case on the event loop, stamping each non-empty chunk as it arrives."""
-    if case.messages is not None:
-        stream = await llm.astream_chat(_chat_messages(case), **case.generation)
-    else:
-        stream = await llm.astream_complete(case.prompt, **case.generation)
-    collected = _Chunks()
-    async for response in stream:
-        collected.add(response)
-    return collected.result()
-
-
-def _stream_sync(llm: Any, case: Case) -> Streamed:
-    """The same for a sync-only LLM, in a worker thread (stamped in the thread, on arrival)."""
-    if case.messages is not None:
-        stream = llm.stream_chat(_chat_messages(case), **case.generation)
-    else:
-        stream = llm.stream_complete(case.prompt, **case.generation)
-    collected = _Chunks()
-    for response in stream:
-        collected.add(response)
-    return collected.result()
-
-
-async def send(
-    llm: Any, case: Case, timeout_s: float, pool: concurrent.futures.Executor | None = None
-) -> Sent:
-    """One request: the adapter's reply with stamps; raises whatever the adapter raised.
-
-    With ``pool``, the LLM is driven through its sync API in a worker thread.
-    """
-    sent_ns = time.perf_counter_ns()
-    if pool is not None:
-        loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(pool, _stream_sync, llm, case)
-        text, chunk_ns, raw, chunks = await asyncio.wait_for(job, timeout_s)
-    else:
-        text, chunk_ns, raw, chunks = await asyncio.wait_for(_stream_async(llm, case), timeout_s)
-    return Sent(text, chunk_ns, raw, sent_ns, time.perf_counter_ns(), tuple(chunks))
-
-
-def response_text(response: Any) -> str:
-    """The full text of a completion or chat response."""
-    text = getattr(response, "text", None)
-    if text is None:
-        text = getattr(getattr(response, "message", None), "content", None)
-    return str(text or "")
 
 
 def _not_measured(name: str, why: str) -> MetricResult:

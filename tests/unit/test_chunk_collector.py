@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.runner.execute import send
+from harness.runner.send import send
 from harness.suite.expand import Case
 
 N = 10_000
