@@ -50,9 +50,8 @@ class PairedCases:
 
 @dataclass(frozen=True)
 class _Side:
-    """One side's per-case values: sorted case ids, arrays by column, clusters, repeats."""
+    """One side's per-case values over the cases of both sides: by column, clusters, repeats."""
 
-    case_ids: NDArray[np.object_]
     values: dict[str, NDArray[np.float64]]
     clusters: NDArray[np.object_]
     repeats: NDArray[np.int64]
@@ -86,17 +85,20 @@ def _column(rows: pd.DataFrame, name: str) -> NDArray[np.float64]:
     return rows[name].to_numpy(dtype=float, na_value=np.nan)
 
 
-def _per_case(frame: pd.DataFrame, scores: list[str]) -> _Side:
-    """One side per case: mean shares and scores, median timings; judge-missing rows dropped.
+def _graded(frame: pd.DataFrame) -> pd.DataFrame:
+    if "missing" not in frame.columns:
+        return frame
+    kept: pd.DataFrame = frame.loc[~frame["missing"].to_numpy(dtype=bool)]
+    return kept
 
-    Plain numpy over the factorised case ids (bincount, lexsort), not a pandas groupby: this
-    runs hundreds of times in the statistical tests and on 100,000 records in the benchmark.
+
+def _per_case(rows: pd.DataFrame, codes: NDArray[np.intp], m: int, scores: list[str]) -> _Side:
+    """One side per case (``codes``: each row's case number out of ``m``): mean shares and
+    scores, median timings, any emulated TTFT, the first cluster named, the repeat count.
+
+    Plain numpy (bincount, lexsort), not a pandas groupby: this runs hundreds of times in
+    the statistical tests and on 100,000 records in the benchmark.
     """
-    rows = frame
-    if "missing" in rows.columns:
-        rows = rows.loc[~rows["missing"].to_numpy(dtype=bool)]
-    codes, uniques = pd.factorize(rows["case_id"].astype(str), sort=True)
-    m = len(uniques)
     values = {name: _group_mean(codes, _column(rows, name), m) for name in _SHARE_COLUMNS}
     values.update({name: _group_mean(codes, _column(rows, name), m) for name in scores})
     errored = _column(rows, "errored") > 0
@@ -110,12 +112,7 @@ def _per_case(frame: pd.DataFrame, scores: list[str]) -> _Side:
         named = rows["cluster"].notna().to_numpy()
         first_codes, first_rows = np.unique(codes[named], return_index=True)
         clusters[first_codes] = rows["cluster"].to_numpy(dtype=object)[named][first_rows]
-    return _Side(
-        case_ids=np.asarray(uniques, dtype=object),
-        values=values,
-        clusters=clusters,
-        repeats=np.bincount(codes, minlength=m),
-    )
+    return _Side(values=values, clusters=clusters, repeats=np.bincount(codes, minlength=m))
 
 
 def _score_columns(frame: pd.DataFrame) -> list[str]:
@@ -152,18 +149,28 @@ def pair_cases(base: pd.DataFrame, candidate: pd.DataFrame) -> PairedCases:
             notes.append(
                 f"{dropped} {side} records could not be graded (a judge failed) and were left out."
             )
-    b = _per_case(base, _score_columns(base))
-    c = _per_case(candidate, _score_columns(candidate))
-    shared, at_b, at_c = np.intersect1d(b.case_ids, c.case_ids, return_indices=True)
-    groups, n_groups = _clusters(b.clusters[at_b], c.clusters[at_c], shared, notes)
+    graded = _graded(base), _graded(candidate)
+    # One vocabulary of case ids for both sides: pairing is then a mask, not a string join.
+    keys = pd.Series(
+        np.concatenate([g["case_id"].to_numpy(dtype=object) for g in graded]), dtype=object
+    ).astype(str)
+    codes, vocabulary = pd.factorize(keys, sort=True)
+    m, split = len(vocabulary), len(graded[0])
+    b = _per_case(graded[0], codes[:split], m, _score_columns(base))
+    c = _per_case(graded[1], codes[split:], m, _score_columns(candidate))
+    ids = np.asarray(vocabulary, dtype=object)
+    on_b, on_c = b.repeats > 0, c.repeats > 0
+    at = np.flatnonzero(on_b & on_c)
+    shared = ids[at]
+    groups, n_groups = _clusters(b.clusters[at], c.clusters[at], shared, notes)
     return PairedCases(
         case_ids=[str(i) for i in shared],
-        base={k: v[at_b] for k, v in b.values.items()},
-        candidate={k: v[at_c] for k, v in c.values.items()},
-        base_only=sorted(str(i) for i in np.setdiff1d(b.case_ids, c.case_ids)),
-        candidate_only=sorted(str(i) for i in np.setdiff1d(c.case_ids, b.case_ids)),
+        base={k: v[at] for k, v in b.values.items()},
+        candidate={k: v[at] for k, v in c.values.items()},
+        base_only=[str(i) for i in ids[on_b & ~on_c]],
+        candidate_only=[str(i) for i in ids[on_c & ~on_b]],
         groups=groups,
         n_groups=n_groups,
-        repeated=bool((b.repeats[at_b] > 1).any() or (c.repeats[at_c] > 1).any()),
+        repeated=bool((b.repeats[at] > 1).any() or (c.repeats[at] > 1).any()),
         notes=notes,
     )

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from harness.analysis.paired.resample import BootstrapDraws, ResamplePlan, draw, interval
+from harness.analysis.paired.power import mde_mean_paired
+from harness.analysis.paired.resample import BootstrapDraws, ResamplePlan, draw, intervals
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -29,7 +30,9 @@ __all__ = [
     "FigureDraft",
     "Pending",
     "finite_or_none",
+    "MdeRule",
     "mde_or_none",
+    "mean_mde",
 ]
 
 PERCENTILES = (50.0, 95.0)
@@ -48,6 +51,24 @@ def mde_or_none(value: float) -> float | None:
     return finite_or_none(value)
 
 
+MdeRule = Callable[[float], "float | None"]
+"""The figure's MDE at a given two-sided alpha (the engine passes alpha over the number of
+figures Holm adjusts together, the level a figure must reach to be called whatever the
+others do)."""
+
+
+def mean_mde(n: int, spread: float, *, floor: Callable[[float], float] | None = None) -> MdeRule:
+    """MDE rule of a mean of ``n`` per-case differences with this spread (>= ``floor``)."""
+
+    def rule(alpha: float) -> float | None:
+        mde = mde_or_none(mde_mean_paired(n, spread, alpha=alpha))
+        if mde is not None and floor is not None:
+            mde = max(mde, floor(alpha))
+        return mde
+
+    return rule
+
+
 @dataclass
 class FigureDraft:
     """Everything a figure reports except the Holm-adjusted p-value and the verdict."""
@@ -63,7 +84,7 @@ class FigureDraft:
     ci_one_sided: list[float] | None
     p_value: float | None
     direction: int
-    mde: float | None
+    mde: MdeRule
     method: str
     ratio: float | None = None
     ratio_ci: list[float] | None = None
@@ -120,7 +141,7 @@ class Context:
 
     def intervals(self, samples: NDArray[np.float64]) -> tuple[list[float] | None, ...]:
         """Bootstrap percentile intervals at :attr:`levels`."""
-        return tuple(interval(samples, level) for level in self.levels)
+        return tuple(intervals(samples, self.levels))
 
 
 Pending = Callable[[BootstrapDraws], FigureDraft]

@@ -88,6 +88,9 @@ def decide(
     """
     voting = [i for i, d in enumerate(drafts) if d.p_value is not None and d.comparable]
     adjusted = dict(zip(voting, holm([drafts[i].p_value or 0.0 for i in voting]), strict=True))
+    # The MDE at Holm's strictest step: a change this large is called at 80% power whatever
+    # the other figures show, so "no difference" honestly reads "none larger than mde".
+    mde_alpha = alpha / max(1, len(voting))
     results = []
     for i, draft in enumerate(drafts):
         p_adjusted = adjusted.get(i)
@@ -107,7 +110,7 @@ def decide(
                 p_value=draft.p_value,
                 p_adjusted=p_adjusted,
                 verdict=verdict,
-                mde=draft.mde,
+                mde=draft.mde(mde_alpha),
                 method=draft.method,
                 unit=draft.unit,
                 ratio=_finite(draft.ratio),

@@ -10,7 +10,7 @@ so 100,000 cases x 2,000 resamples never hold more than a few tens of MB at once
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ import numpy as np
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["BootstrapDraws", "ResamplePlan", "interval", "weighted_percentiles"]
+__all__ = ["BootstrapDraws", "ResamplePlan", "draw", "intervals", "weighted_percentiles"]
 
 _CHUNK_CELLS = 1 << 22
 
@@ -117,11 +117,11 @@ def draw(
     )
 
 
-def interval(samples: NDArray[np.float64], level: float) -> list[float] | None:
-    """Percentile bootstrap interval at ``level`` (two-sided); None when nothing was drawn."""
+def intervals(samples: NDArray[np.float64], levels: Sequence[float]) -> list[list[float] | None]:
+    """Percentile bootstrap intervals, one per two-sided level; None when nothing was drawn."""
     finite = samples[np.isfinite(samples)]
     if finite.size == 0:
-        return None
-    tail = (1.0 - level) / 2.0 * 100.0
-    low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return [float(low), float(high)]
+        return [None for _ in levels]
+    tails = [(1.0 - level) / 2.0 * 100.0 for level in levels]
+    ends = np.percentile(finite, [q for tail in tails for q in (tail, 100.0 - tail)])
+    return [[float(ends[2 * i]), float(ends[2 * i + 1])] for i in range(len(levels))]

@@ -50,7 +50,9 @@ class FigureResult(BaseModel):
         "higher_is_better; otherwise no_difference."
     )
     mde: float | None = Field(
-        description="Smallest |delta| detectable at 80% power with these cases (delta's unit)."
+        description="Smallest |delta| detectable at 80% power with these cases, in delta's "
+        "unit, at the two-sided level alpha / (figures Holm adjusts together): a change this "
+        "large is called whatever the other figures show. None with fewer than two cases."
     )
     method: str = Field(description="The named test and interval.")
     unit: str = Field(description="share, ms, tokens/s or score.")

@@ -19,6 +19,7 @@ test depends on the data:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -27,15 +28,13 @@ import numpy as np
 from harness.analysis.paired.drafts import (
     Context,
     FigureDraft,
+    MdeRule,
     Pending,
     finite_or_none,
     mde_or_none,
+    mean_mde,
 )
-from harness.analysis.paired.power import (
-    exact_discordant_floor,
-    mde_mean_paired,
-    mde_proportion_paired,
-)
+from harness.analysis.paired.power import exact_discordant_floor, mde_proportion_paired
 from harness.analysis.paired.significance import (
     Test,
     cluster_t_test,
@@ -77,6 +76,14 @@ def clustered_test(
     return cluster_t_test(diffs, groups), spread
 
 
+def _floor(n: int) -> Callable[[float], float]:
+    return lambda alpha: exact_discordant_floor(alpha) / n
+
+
+def _proportion_mde(n: int, discordance: float) -> MdeRule:
+    return lambda alpha: mde_or_none(mde_proportion_paired(n, discordance, alpha=alpha))
+
+
 def _unit_values(x: NDArray[np.float64]) -> bool:
     return bool(np.all((x == 0.0) | (x == 1.0)))
 
@@ -102,7 +109,7 @@ class _Column:
         unit: str,
         test: Test,
         intervals: tuple[list[float] | None, ...],
-        mde: float | None,
+        mde: MdeRule,
         method: str,
         notes: list[str],
     ) -> FigureDraft:
@@ -157,24 +164,22 @@ def share_figure(
         intervals: tuple[list[float] | None, ...]
         if ctx.clustered:
             test, spread = clustered_test(ctx, diffs, col.ok)
-            mde = mde_or_none(mde_mean_paired(n, spread, alpha=ctx.alpha))
-            if binary and mde is not None:
-                # As for McNemar: no test can reject with fewer discordant cases than this.
-                mde = max(mde, exact_discordant_floor(ctx.alpha) / n)
+            # As for McNemar: no test can reject with fewer discordant cases than the floor.
+            mde = mean_mde(n, spread, floor=_floor(n) if binary else None)
             intervals = ctx.intervals(draws.means[:, col.resampled])
             method = CLUSTER_METHOD
         elif binary:
             test = mcnemar_test(x, y)
             intervals = tuple(newcombe_interval(x, y, lv) for lv in ctx.levels)
             discordance = float(np.mean(x != y))
-            mde = mde_or_none(mde_proportion_paired(n, discordance, alpha=ctx.alpha))
+            mde = _proportion_mde(n, discordance)
             method = "exact McNemar test; Newcombe paired score interval"
             if discordance == 0:
                 notes.append("no discordant case: both sides agree on every case (p = 1)")
         else:
             test = paired_t_test(diffs)
             intervals = tuple(paired_t_interval(diffs, lv) for lv in ctx.levels)
-            mde = mde_or_none(mde_mean_paired(n, sample_sd(diffs), alpha=ctx.alpha))
+            mde = mean_mde(n, sample_sd(diffs))
             method = "paired t-test on per-case shares (repeats averaged); paired t interval"
         return col.draft(figure, higher_is_better, "share", test, intervals, mde, method, notes)
 
@@ -200,7 +205,7 @@ def score_figure(
                 "Wilcoxon signed-rank test (zeros split) on per-case differences; "
                 "paired bootstrap percentile interval of the mean difference"
             )
-        mde = mde_or_none(mde_mean_paired(int(diffs.size), spread, alpha=ctx.alpha))
+        mde = mean_mde(int(diffs.size), spread)
         notes = []
         if col.one_sided_only:
             notes.append(f"{col.one_sided_only} cases scored on one side only were left out")

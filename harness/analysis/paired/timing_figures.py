@@ -22,6 +22,7 @@ from harness.analysis.paired.drafts import (
     PERCENTILES,
     Context,
     FigureDraft,
+    MdeRule,
     Pending,
     finite_or_none,
     mde_or_none,
@@ -57,6 +58,16 @@ def _method(ctx: Context, what: str) -> str:
         f"{test}, verdict from its p-value and the sign of delta; {boot} percentile "
         f"interval of the {what}; geometric-mean ratio with {boot} interval"
     )
+
+
+def _relative_mde(n: int, spread: float, base: float) -> MdeRule:
+    """The MDE of the mean log-ratio, as a change of ``base`` in its unit."""
+
+    def rule(alpha: float) -> float | None:
+        log_mde = mde_mean_paired(n, spread, alpha=alpha)
+        return mde_or_none(abs(base) * math.expm1(log_mde)) if log_mde < 700 else None
+
+    return rule
 
 
 def _emulated_notes(ctx: Context, ok: NDArray[np.bool_]) -> list[str]:
@@ -122,14 +133,12 @@ def timing_figures(
                 samples = draws.means[:, ids[0]]
                 what = "mean difference"
             ci, one_sided = ctx.intervals(samples)
-            log_mde = mde_mean_paired(int(logs.size), spread, alpha=ctx.alpha)
-            mde = mde_or_none(abs(base) * math.expm1(log_mde)) if log_mde < 700 else None
-            figure_notes = [*notes, *emulated]
-            if mde is not None:
-                figure_notes.append(
-                    f"mde from the per-case log-ratios: a change of {math.expm1(log_mde):.1%} "
-                    "of the base value"
-                )
+            figure_notes = [
+                *notes,
+                *emulated,
+                "mde: computed on the per-case log-ratios (a relative change), shown in the "
+                "figure's unit relative to the base value",
+            ]
             return FigureDraft(
                 figure=names[index],
                 higher_is_better=higher_is_better,
@@ -142,7 +151,7 @@ def timing_figures(
                 ci_one_sided=one_sided,
                 p_value=finite_or_none(test[0]),
                 direction=test[1],
-                mde=mde,
+                mde=_relative_mde(int(logs.size), spread, base),
                 method=_method(ctx, what),
                 ratio=float(np.exp(np.mean(logs))),
                 ratio_ci=ratio_ci,
