@@ -73,7 +73,8 @@ def test_mean_degenerate_values() -> None:
     assert n_for_mean_paired(0.3, 0.0) == 2
     assert n_for_mean_paired(0.3, math.nan) is None
     assert n_for_mean_paired(math.inf, 1.0) is None
-    assert n_for_mean_paired(10.0, 1.0) == 2  # huge effect: still the two pairs a t-test needs
+    assert n_for_mean_paired(20.0, 1.0) == 2  # huge effect: still the two pairs a t-test needs
+    assert n_for_mean_paired(10.0, 1.0) == 3  # two pairs detect an effect of 11.6 sd
 
 
 @pytest.mark.parametrize(
@@ -99,11 +100,26 @@ def test_exact_floor() -> None:
     assert exact_discordant_floor(0.5) == 2
 
 
-def test_proportion_mde_solves_the_paired_effect_size() -> None:
+def test_proportion_mde_solves_the_continuity_corrected_effect_size() -> None:
     n, disc = 200, 0.2
     delta = mde_proportion_paired(n, disc)
-    # The returned change has exactly the effect size the t-test detects at n pairs.
-    assert delta / math.sqrt(disc - delta**2) == pytest.approx(mde_mean_paired(n, 1.0), rel=1e-9)
+    # The change, less McNemar's continuity correction of one case, has exactly the effect
+    # size the t-test detects at n pairs.
+    effect = (delta - 1 / n) / math.sqrt(disc - delta**2)
+    assert effect == pytest.approx(mde_mean_paired(n, 1.0), rel=1e-9)
+
+
+def test_mde_agrees_with_statsmodels_power() -> None:
+    from statsmodels.stats.power import TTestPower
+
+    # n=73 is where TTestPower().solve_power returns a negative root (-0.33) in scipy 1.17.
+    for n in (5, 30, 73, 200, 5000):
+        effect = mde_mean_paired(n, 1.0, alpha=0.05, power=0.8)
+        assert effect > 0
+        reached = TTestPower().power(
+            effect_size=effect, nobs=n, alpha=0.05, alternative="two-sided"
+        )
+        assert reached == pytest.approx(0.8, abs=1e-6)
 
 
 def test_proportion_mde_grows_with_discordance_and_shrinks_with_n() -> None:
@@ -112,23 +128,25 @@ def test_proportion_mde_grows_with_discordance_and_shrinks_with_n() -> None:
 
 
 def test_proportion_known_value() -> None:
-    # delta 0.05, discordance 0.15: effect 0.05 / sqrt(0.1475) = 0.1302 -> 466 pairs.
-    assert n_for_proportion_paired(0.05, 0.15) == 466
-    assert n_for_proportion_paired(-0.05, 0.15) == 466
+    # delta 0.05, discordance 0.15: sd 0.384; the effect (0.05 - 1/n) / 0.384 reaches the
+    # t-test's 80% effect at n = 505 (466 without the continuity correction).
+    assert n_for_proportion_paired(0.05, 0.15) == 505
+    assert n_for_proportion_paired(-0.05, 0.15) == 505
 
 
-def test_proportion_exact_floor_binds_at_low_discordance() -> None:
-    # All discordant cases one way (discordance == delta): the t formula alone would ask for
-    # 152 cases at delta 0.05, but the exact test needs 6 discordant ones: 0.05 * 120 = 6.
-    assert n_for_proportion_paired(0.05, 0.05) == 152
-    assert n_for_proportion_paired(0.5, 0.5) == 12  # t formula says 6; 6 / 0.5 = 12 cases
+def test_proportion_exact_floor() -> None:
+    # Almost every case flips one way (sd 0.3): the t formula asks for 4 cases, but the exact
+    # test needs 6 discordant ones: 6 / 0.9 -> 7 cases.
+    assert n_for_proportion_paired(0.9, 0.9) == 7
+    assert n_for_proportion_paired(1.0, 1.0) == 6  # no spread at all: the floor alone
     assert mde_proportion_paired(100, 0.0) == pytest.approx(0.06)
-    assert mde_proportion_paired(12, 0.5) == pytest.approx(0.5)
+    assert mde_proportion_paired(100, 0.01) == pytest.approx(0.06)  # formula gives 0.036
+    assert mde_proportion_paired(7, 0.9) <= 0.9 < mde_proportion_paired(6, 0.9)
 
 
 def test_proportion_degenerate_values() -> None:
     assert mde_proportion_paired(1, 0.2) == math.inf
-    assert mde_proportion_paired(3, 0.5) == 1.0  # capped: a share cannot change by more than 1
+    assert mde_proportion_paired(5, 1.0) == math.inf  # 5 discordant cases never reach p < 0.05
     assert n_for_proportion_paired(0.0, 0.2) is None
     assert n_for_proportion_paired(0.1, 0.05) is None  # more change than discordant cases
-    assert n_for_proportion_paired(1.0, 1.0) == 6  # every case flips one way: the exact floor
+    assert n_for_proportion_paired(math.nan, 0.2) is None
