@@ -15,7 +15,11 @@ SIGNIFICANCE_LEVEL = 0.05
 
 
 class PairComparison(BaseModel):
-    """Adapter A against adapter B on their shared cases; an errored case counts as failed."""
+    """Adapter A against adapter B on their shared cases.
+
+    A case the adapter errored on counts as failed; one its judge could not grade is missing
+    (the caller leaves it out of ``passed_a`` / ``passed_b``), so it is not shared.
+    """
 
     model_config = ConfigDict(frozen=True)
 

@@ -106,8 +106,12 @@ class AdapterSummary(_Frozen):
     rate and its interval are over distinct cases (``distinct_cases``): each case counts once,
     with its pass share across repeats, so repeating a case never narrows the interval.
 
-    Latency and TTFT come from non-errored records only (an error's duration is a timeout or
-    a refusal, not the model's speed). ``None`` means there was nothing to measure.
+    A record whose judge could not answer (``judge_errored``) was not graded: it is in
+    ``cases`` but in neither ``passed`` nor ``failed`` (nor ``errored``, the adapter's own
+    errors), and the pass rate and the comparisons leave it out as missing.
+
+    Latency and TTFT come from records the adapter answered (an error's duration is a timeout
+    or a refusal, not the model's speed). ``None`` means there was nothing to measure.
     """
 
     name: str
@@ -120,6 +124,11 @@ class AdapterSummary(_Frozen):
     pass_rate_ci: tuple[float, float] | None
     distinct_cases: int = Field(
         default=0, description="Cases (repeats counted once): the n of the pass-rate interval"
+    )
+    judge_errored: int = Field(
+        default=0,
+        description="Records not graded because their judge could not answer: missing, "
+        "neither passed nor failed",
     )
     latency_ms: Distribution | None
     ttft_ms: Distribution | None
@@ -190,6 +199,7 @@ class _Row:
     expectations: tuple[tuple[str, bool], ...]
     base_case_id: str = ""
     repeat: int = 0
+    judge_error: bool = False  # answered, but not graded: missing from rates and comparisons
 
 
 def _outcome(record: CaseRecord) -> Outcome:
@@ -245,8 +255,9 @@ def _adapter_summary(
     passed = int((frame["outcome"] == "pass").sum())
     shares = list(_pass_shares(rows).values())
     share_sum = sum(shares)
-    errored = int((frame["outcome"] == "error").sum())
-    measured = frame[frame["outcome"] != "error"]
+    judge_errored = int(frame["judge_error"].sum())
+    errored = int((frame["outcome"] == "error").sum()) - judge_errored
+    measured = frame[(frame["outcome"] != "error") | frame["judge_error"]]
     latency = measured["latency_ms"].dropna().astype(float)
     ttft_rows = measured[measured["ttft_ms"].notna()]
     ttft = ttft_rows["ttft_ms"].astype(float)
@@ -268,8 +279,9 @@ def _adapter_summary(
         info=info,
         cases=n,
         passed=passed,
-        failed=n - passed,
+        failed=n - passed - judge_errored,
         errored=errored,
+        judge_errored=judge_errored,
         pass_rate=share_sum / len(shares) if shares else None,
         pass_rate_ci=wilson_interval(share_sum, len(shares)) if shares else None,
         distinct_cases=len(shares),
@@ -313,6 +325,7 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
             ttft_ms=record.ttft_ms,
             emulated=record.streaming_emulated,
             expectations=tuple((m.name, m.passed) for m in record.expectations if m.measured),
+            judge_error=record.error is not None and record.error.origin == "judge",
         )
         failures.pop(key, None)
         if outcome != "pass":
@@ -335,6 +348,7 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
             "latency_ms": pd.Series([r.latency_ms for r in rows], dtype="float64"),
             "ttft_ms": pd.Series([r.ttft_ms for r in rows], dtype="float64"),
             "emulated": pd.Series([r.emulated for r in rows], dtype=bool),
+            "judge_error": pd.Series([r.judge_error for r in rows], dtype=bool),
         }
     )
     adapters = tuple(
@@ -379,9 +393,13 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
 
 
 def _pass_shares(rows: list[_Row]) -> dict[str, float]:
-    """Per case (repeats joined), the share of its repeats that passed; first-seen order."""
+    """Per case (repeats joined), the share of its graded repeats that passed; first-seen
+    order. Repeats whose judge could not answer are missing; a case with none graded is left
+    out (so it drops out of the pass rate and of the paired comparison)."""
     tallies: dict[str, list[int]] = {}
     for r in rows:
+        if r.judge_error:
+            continue
         tally = tallies.setdefault(r.base_case_id or r.case_id, [0, 0])
         tally[0] += r.outcome == "pass"
         tally[1] += 1
@@ -392,6 +410,8 @@ def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:
     """Cases whose verdict changed across repeats, most flips first."""
     series: dict[tuple[str, str], list[tuple[int, bool]]] = {}
     for r in rows:
+        if r.judge_error:  # not graded: no verdict to flip
+            continue
         series.setdefault((r.base_case_id, r.adapter), []).append((r.repeat, r.outcome == "pass"))
     flaky: list[FlakyCase] = []
     repeated = 0

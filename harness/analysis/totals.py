@@ -22,24 +22,35 @@ __all__ = ["AdapterTotals", "RunTotals", "adapter_totals", "run_totals"]
 
 @dataclass
 class AdapterTotals:
-    """Counts and latency percentiles of one adapter's records."""
+    """Counts and latency percentiles of one adapter's records.
+
+    ``errored`` counts every errored record; ``judge_errored`` those among them whose judge,
+    not the adapter, failed: the adapter answered (its times count), but the case was not
+    graded, so the pass rate leaves it out instead of counting it as failed.
+    """
 
     name: str
     records: int = 0
     passed: int = 0
     errored: int = 0
+    judge_errored: int = 0
     latencies_ms: array[float] = field(default_factory=lambda: array("d"))
     ttfts_ms: array[float] = field(default_factory=lambda: array("d"))
     ttft_emulated: bool = True
 
     @property
+    def graded(self) -> int:
+        """Records with a verdict: all but those whose judge could not answer."""
+        return self.records - self.judge_errored
+
+    @property
     def pass_rate(self) -> float | None:
-        return self.passed / self.records if self.records else None
+        return self.passed / self.graded if self.graded else None
 
     @property
     def never_answered(self) -> bool:
         """Every request to this adapter failed: not a measurement of it, a broken adapter."""
-        return self.records > 0 and self.errored == self.records
+        return self.records > 0 and self.errored - self.judge_errored == self.records
 
     def latency(self, q: float) -> float | None:
         return percentile(self.latencies_ms, q)
@@ -52,7 +63,9 @@ class AdapterTotals:
         self.passed += record.passed
         if record.errored:
             self.errored += 1
-            return
+            if not record.judge_errored:
+                return
+            self.judge_errored += 1  # answered: its times are the adapter's
         if record.latency_ms is not None:
             self.latencies_ms.append(record.latency_ms)
         if record.ttft_ms is not None:
@@ -70,6 +83,7 @@ class _Counted:
     latency_ms: float | None
     ttft_ms: float | None
     streaming_emulated: bool
+    judge_errored: bool = False
 
     @classmethod
     def of(cls, record: CaseRecord) -> _Counted:
@@ -80,6 +94,7 @@ class _Counted:
             record.latency_ms,
             record.ttft_ms,
             record.streaming_emulated,
+            record.error is not None and record.error.origin == "judge",
         )
 
 

@@ -14,6 +14,7 @@ from harness.registry import Registry
 __all__ = [
     "Expectation",
     "JudgeContext",
+    "JudgeError",
     "MetricDef",
     "MetricOptions",
     "Observation",
@@ -59,8 +60,31 @@ class JudgeContext(Protocol):
     """What an LLM-as-judge metric may use: another adapter of the suite, by name."""
 
     async def complete(self, adapter: str, prompt: str) -> str:
-        """The judge adapter's completion of ``prompt`` (cached by the runner)."""
+        """The judge adapter's completion of ``prompt`` (cached by the runner).
+
+        Raises:
+            JudgeError: the judge adapter could not answer (after the runner's retries).
+        """
         ...
+
+
+class JudgeError(Exception):
+    """A judge adapter could not answer: the case is not graded, which is not a failed case.
+
+    Raised through an llm_judge expectation to the runner, which records the case as errored
+    with the judge's error (``ErrorInfo.origin`` "judge") and keeps the candidate's output.
+    ``cause`` is what the judge adapter raised last; ``attempts`` how many requests were sent.
+    """
+
+    def __init__(self, adapter: str, cause: BaseException, attempts: int = 1) -> None:
+        self.adapter = adapter
+        self.cause = cause
+        self.attempts = attempts
+        super().__init__(
+            f"judge {adapter!r} could not answer "
+            f"({attempts} attempt{'s' if attempts != 1 else ''}): "
+            f"{type(cause).__name__}: {cause}"
+        )
 
 
 @dataclass(frozen=True)

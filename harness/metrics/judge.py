@@ -3,7 +3,9 @@
 The judge prompt is built from :data:`JUDGE_TEMPLATE` and depends only on the rubric, the case
 prompt, the output, the optional reference and the scale, so the runner's cache of judge
 calls has a stable key. The judge is asked to reason first and to end with ``SCORE: <n>``;
-the score is read from its reply, normalised to 0..1 and compared with ``min``.
+the score is read from its reply, normalised to 0..1 and compared with ``min``. A judge that
+cannot answer raises :class:`JudgeError` (the case is then errored, not failed); a reply
+without a score fails the check.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pydantic import Field
 
 from harness.metrics.base import (
     JudgeContext,
+    JudgeError,
     MetricDef,
     MetricOptions,
     Observation,
@@ -135,8 +138,14 @@ def _fail(o: JudgeOptions, reason: str) -> MetricResult:
 async def _judge(o: JudgeOptions, obs: Observation, ctx: JudgeContext) -> MetricResult:
     try:
         reply = await ctx.complete(o.judge, build_judge_prompt(o, obs))
-    except Exception as exc:  # the judge failing fails this expectation, not the run
-        return _fail(o, _clip(f"judge {o.judge!r} failed: {type(exc).__name__}: {exc}"))
+    except JudgeError:
+        raise
+    except Exception as exc:
+        # The judge, not the output, failed: the runner records the case as errored (not
+        # graded), never as a failed case.
+        raise JudgeError(o.judge, exc) from exc
+    # A reply without a readable score is an answer, not an error: the check fails, and the
+    # reason quotes the reply so a reader can tell a confused judge from a bad output.
     parsed = parse_score(reply, o.scale)
     if parsed is None:
         return _fail(

@@ -36,8 +36,9 @@ from harness.runner.durable import (
     record_judge_call,
 )
 from harness.runner.execute import build_record
+from harness.runner.judges import CachedJudges, JudgeLimits, OnJudgeCall
 from harness.runner.plan import PlannedRequest
-from harness.runner.scheduler import Lane, LoopLagMonitor, RateLimiter, backoff_delay, error_kind
+from harness.runner.scheduler import Lane, LoopLagMonitor, retry_delay
 from harness.runner.send import SendTimes, Sent, is_sync_only, send
 from harness.runner.settings import RunSettings
 from harness.suite.load import AdapterConfig, Case
@@ -65,59 +66,13 @@ in a row from one adapter, its remaining requests are recorded as errors without
 limit, a server error) breaks the streak; rate limits and server errors keep their retries.
 """
 
-OnJudgeCall = Callable[[str, str, str | BaseException, int], None]
-"""Told of each judge call made: (judge adapter, prompt, reply or exception, ns it took)."""
-
 OnSend = Callable[[PlannedRequest], None]
 """Called just before each attempt at a planned request is sent (retries included)."""
 
 
-class CachedJudges:
-    """The JudgeContext a run gives LLM-as-judge metrics: judge adapters by name, cached.
-
-    The cache is keyed by (adapter, prompt), so the same judgement is asked once per run.
-    ``on_call`` hears of every call actually made (adapter, prompt, reply or exception, ns
-    taken): ``--record`` writes it to the cassette, so a replayed run can re-score offline.
-    """
-
-    def __init__(self, llms: Mapping[str, Any], on_call: OnJudgeCall | None = None) -> None:
-        self._llms = llms
-        self._on_call = on_call
-        self._cache: dict[tuple[str, str], asyncio.Future[str]] = {}
-
-    async def complete(self, adapter: str, prompt: str) -> str:
-        key = (adapter, prompt)
-        future = self._cache.get(key)
-        if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self._cache[key] = future
-            begin = time.perf_counter_ns()
-            try:
-                response = await self._llms[adapter].acomplete(prompt)
-                future.set_result(str(response.text))
-                if self._on_call is not None:
-                    self._on_call(
-                        adapter, prompt, str(response.text), time.perf_counter_ns() - begin
-                    )
-            except BaseException as exc:
-                del self._cache[key]
-                if self._on_call is not None and isinstance(exc, Exception):
-                    self._on_call(adapter, prompt, exc, time.perf_counter_ns() - begin)
-                future.set_exception(exc)
-                future.exception()  # retrieved here; the caller re-raises below
-                raise
-        return await asyncio.shield(future)
-
-
 def lane_for(name: str, settings: RunSettings) -> Lane:
     """The adapter's own concurrency limit and rate (either may be absent)."""
-    limit = settings.adapter_concurrency[name]
-    rpm = settings.rpm[name]
-    return Lane(
-        name,
-        asyncio.Semaphore(limit) if limit else None,
-        RateLimiter(rpm) if rpm else None,
-    )
+    return Lane.of(name, settings.adapter_concurrency[name], settings.rpm[name])
 
 
 def unhealable_kind(exc: BaseException) -> str | None:
@@ -163,8 +118,11 @@ class Driver:
     ``llms`` holds every adapter of the run by name (judges too: judge metrics reach them);
     the plan's adapters are ``settings.candidates``. ``broken`` maps adapters whose
     preparation failed to the error: their requests become errored records, unsent.
-    ``aids`` adds the response cache and the cassette. Use it as a context manager (it owns
-    the thread pool of sync-only LLMs); closing the LLMs stays with whoever built them.
+    ``aids`` adds the response cache and the cassette. ``judges`` maps the judge adapters to
+    their limits: judge calls take their lanes (a candidate's own when it also judges), the
+    overall limit, the request timeout and the retry policy, as cases do (``self.judges``
+    counts them). Use it as a context manager (it owns the thread pool of sync-only LLMs);
+    closing the LLMs stays with whoever built them.
 
     After :data:`UNHEALABLE_STREAK` consecutive authentication or model-not-found errors an
     adapter is stopped: ``stopped`` maps it to the kind ("authentication", "model not found"),
@@ -180,6 +138,7 @@ class Driver:
         secrets: tuple[str, ...] = (),
         broken: Mapping[str, BaseException] | None = None,
         aids: CacheAndCassette | None = None,
+        judges: Mapping[str, JudgeLimits] | None = None,
         sync_threads: int | None = None,
     ) -> None:
         self.llms = llms
@@ -188,14 +147,22 @@ class Driver:
         self.secrets = secrets
         self.broken = dict(broken or {})
         self.aids = aids or CacheAndCassette()
-        self.judges = CachedJudges(
-            llms,
-            on_call=self._record_judge_call if self.aids.cassette is not None else None,
-        )
         self.lag = LoopLagMonitor()
         self.sync_adapters = [n for n in settings.candidates if is_sync_only(llms[n])]
         self._lanes = {name: lane_for(name, settings) for name in settings.candidates}
         self._overall = asyncio.Semaphore(settings.concurrency)
+        self._rng = random.Random(settings.order_seed)  # backoff jitter
+        self.judges = CachedJudges(
+            llms,
+            settings,
+            lanes={
+                name: self._lanes.get(name) or Lane.of(name, limits.concurrency, limits.rpm)
+                for name, limits in (judges or {}).items()
+            },
+            overall=self._overall,
+            rng=self._rng,
+            on_call=self._record_judge_call if self.aids.cassette is not None else None,
+        )
         # One thread per request the run may have in flight (threads start only when needed):
         # a smaller pool would make requests wait for a thread (``sync_threads`` forces one;
         # that wait is queue wait, never latency).
@@ -208,7 +175,6 @@ class Driver:
             else None
         )
         self._pools = {name: self._pool for name in self.sync_adapters}
-        self._rng = random.Random(settings.order_seed)  # backoff jitter
         self.stopped: dict[str, str] = {}
         self._streaks: dict[str, int] = {}
 
@@ -348,7 +314,10 @@ class Driver:
                 adapter_type=adapter.type.name,
             )
         if self.aids.cassette is not None and sending.attempts:  # an unsent request: no reply
-            record_cassette(self.aids, record, case, result)
+            # the candidate's answer, even when its judge failed: a replay re-asks the judge
+            answered = record.error is not None and record.error.origin == "judge"
+            kept = record.model_copy(update={"error": None}) if answered else record
+            record_cassette(self.aids, kept, case, result)
         return record
 
     async def _send_with_retries(
@@ -392,13 +361,12 @@ class Driver:
                 sending.waited_ns += thread_wait_ns
                 sending.failed_ms = (time.perf_counter_ns() - begin - thread_wait_ns) / 1e6
             self._note_outcome(name, result)
-            if (
-                isinstance(result, Sent)
-                or sending.attempts >= policy.max_attempts
-                or error_kind(result) not in policy.retry_on
-            ):
+            if isinstance(result, Sent):
                 return result, sending
-            await asyncio.sleep(backoff_delay(policy, sending.attempts, result, self._rng))
+            delay = retry_delay(policy, sending.attempts, result, self._rng)
+            if delay is None:
+                return result, sending
+            await asyncio.sleep(delay)
 
     def _stopped_outcome(
         self, name: str, last: Sent | BaseException | None

@@ -10,6 +10,7 @@ from typing import Any
 
 from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
+from harness.metrics.base import JudgeError
 from harness.records import CaseRecord, ErrorInfo, MetricResult, Timing
 from harness.runner.send import Sent, send
 from harness.runner.timing import derive_timing, emulation, throughput
@@ -20,6 +21,7 @@ __all__ = [
     "count_tokens",
     "error_info",
     "execute_case",
+    "judge_error_info",
     "redact",
 ]
 
@@ -62,11 +64,32 @@ def _not_measured(name: str, why: str) -> MetricResult:
     return MetricResult(name=name, passed=True, measured=False, reason=f"not measured: {why}")
 
 
+def judge_error_info(exc: JudgeError, secrets: Iterable[str]) -> ErrorInfo:
+    """The record's error when its judge could not answer: the judge's, naming the judge."""
+    cause = error_info(exc.cause, secrets)
+    tries = f"{exc.attempts} attempt{'s' if exc.attempts != 1 else ''}"
+    return cause.model_copy(
+        update={
+            "message": f"judge {exc.adapter!r} could not answer ({tries}): {cause.message}",
+            "origin": "judge",
+        }
+    )
+
+
 async def _score(
-    case: Case, obs: Observation, judge: JudgeContext | None, untimed: str | None = None
-) -> list[MetricResult]:
-    """Every expectation's result; ``untimed`` says why timing bounds cannot be checked."""
+    case: Case,
+    obs: Observation,
+    judge: JudgeContext | None,
+    untimed: str | None = None,
+    secrets: tuple[str, ...] = (),
+) -> tuple[list[MetricResult], ErrorInfo | None]:
+    """Every expectation's result, and the first judge error (the case is then not graded).
+
+    ``untimed`` says why timing bounds cannot be checked. An expectation whose judge could
+    not answer is "not measured", neither a pass nor a fail.
+    """
     results: list[MetricResult] = []
+    judge_error: ErrorInfo | None = None
     for expectation in case.expectations:
         try:
             if untimed is not None and expectation.metric.measures_timing:
@@ -77,6 +100,10 @@ async def _score(
                 results.append(await expectation.evaluate_async(obs, judge))
             else:
                 results.append(expectation.evaluate(obs))
+        except JudgeError as exc:
+            info = judge_error_info(exc, secrets)
+            judge_error = judge_error or info
+            results.append(_not_measured(expectation.metric.name, info.message[:500]))
         except Exception as exc:  # a broken check fails the check, not the run
             results.append(
                 MetricResult(
@@ -85,7 +112,7 @@ async def _score(
                     reason=f"the check itself failed: {exc!r}"[:500],
                 )
             )
-    return results
+    return results, judge_error
 
 
 def _replay_source(llm: Any) -> dict[str, Any] | None:
@@ -161,7 +188,9 @@ async def build_record(
     reply from a ``replay`` adapter is marked ``replayed``; replayed with its recorded gaps it
     is timed as usual (``timing_source`` "replayed"), replayed instantly it carries the
     recorded times (``timing_source`` "recorded"), and its latency and TTFT bounds score
-    "not measured": a fresh near-zero time is never presented as a measurement.
+    "not measured": a fresh near-zero time is never presented as a measurement. A reply whose
+    judge could not answer keeps its output, times and other checks, with the judge's error
+    (``origin`` "judge"): errored, not failed.
     """
     declared = bool(getattr(llm, "streaming_emulated", False))
     replay = _replay_source(llm)
@@ -233,7 +262,7 @@ async def build_record(
         output_tokens=tokens,
         adapter=adapter_name,
     )
-    results = await _score(case, obs, judge, untimed)
+    results, judge_error = await _score(case, obs, judge, untimed, secrets)
     passed, score = passes(
         case.pass_rule,
         [
@@ -242,11 +271,12 @@ async def build_record(
             if r.measured
         ],
     )
+    graded = judge_error is None  # else neither passed nor failed: readers leave it out
     return CaseRecord(
         **common,
         output=outcome.text,
-        passed=passed,
-        score=score,
+        passed=passed and graded,
+        score=score if graded else None,
         expectations=results,
         latency_ms=None if timing is None else timing.latency_ms,
         ttft_ms=None if timing is None else timing.ttft_ms,
@@ -259,6 +289,7 @@ async def build_record(
         decode_tokens_per_s=decode,
         finish_reason=_finish_reason(outcome.raw),
         timing=timing,
+        error=judge_error,
     )
 
 

@@ -25,6 +25,7 @@ from harness.records.redaction import Redactor, in_effect
 from harness.records.store import RecordWriter, has_records, write_manifest
 from harness.runner.drive import SYNC_THREAD_PREFIX, Driver
 from harness.runner.durable import CacheAndCassette, resume_run
+from harness.runner.judges import JudgeLimits, JudgeTally, judge_limits, judges_block
 from harness.runner.launch import Launch, launch, startup_figures
 from harness.runner.plan import (
     PlannedRequest,
@@ -127,6 +128,8 @@ class _Run:
     launched: Launch
     called_ns: int
     first_send_ns: int | None = None
+    judges: dict[str, JudgeLimits] = field(default_factory=dict)
+    judge_tallies: dict[str, JudgeTally] = field(default_factory=dict)
 
     def sent(self, request: PlannedRequest) -> None:
         if self.first_send_ns is None:
@@ -148,7 +151,9 @@ async def _drive_and_store(
             secrets=run.redactor.secrets,
             broken=broken,
             aids=run.aids,
+            judges=run.judges,
         ) as driver:
+            run.judge_tallies = driver.judges.tallies
             await driver.warm_up(warm_up_requests(run.suite.cases, candidates, settings.warmup))
             run.collector.clock_starts()
             plan = remaining_requests(
@@ -210,7 +215,11 @@ def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunMan
         if emu.base_url
         else None,
         # every input's sha256, so a refused resume or merge can name what changed
-        execution={**run.settings.execution(), "suite_inputs": suite.input_digests()},
+        execution={
+            **run.settings.execution(),
+            "suite_inputs": suite.input_digests(),
+            "judges": judges_block(run.judges, run.settings),
+        },
         shard=shard_label,
     )
 
@@ -254,6 +263,7 @@ def run_suite(
             run_id=run_id,
             settings=RunSettings.of(suite, options),
             recorded=set(),
+            judges=judge_limits(suite.adapters, suite.cases, options.rpm),
             aids=CacheAndCassette(),
             metrics_warmed=background.submit(warm_up_metrics, cases),
             collector=collector,
@@ -294,6 +304,7 @@ def _execute(
         manifest.status = status
         manifest.finished_at = datetime.now(timezone.utc).isoformat()
         manifest.startup = startup_figures(run.launched, run.called_ns, run.first_send_ns)
+        manifest.execution["judges"] = judges_block(run.judges, run.settings, run.judge_tallies)
         write_manifest(run_dir, manifest, run.redactor)
     return outcome
 

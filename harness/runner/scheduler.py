@@ -25,6 +25,7 @@ __all__ = [
     "RateLimiter",
     "backoff_delay",
     "error_kind",
+    "retry_delay",
 ]
 
 
@@ -51,6 +52,15 @@ class Lane:
     name: str
     semaphore: asyncio.Semaphore | None = None
     rate: RateLimiter | None = None
+
+    @classmethod
+    def of(cls, name: str, concurrency: int | None, rpm: float | None) -> Lane:
+        """The lane of an adapter with these limits (either may be absent: no limit)."""
+        return cls(
+            name,
+            asyncio.Semaphore(concurrency) if concurrency else None,
+            RateLimiter(rpm) if rpm else None,
+        )
 
     @contextlib.asynccontextmanager
     async def slot(self, overall: asyncio.Semaphore) -> AsyncIterator[None]:
@@ -83,6 +93,19 @@ def backoff_delay(
     if isinstance(exc, RateLimitedError) and exc.retry_after_s is not None:
         delay = max(delay, exc.retry_after_s)
     return delay
+
+
+def retry_delay(
+    policy: RetryPolicy, attempts: int, exc: BaseException, rng: random.Random
+) -> float | None:
+    """Seconds to wait before trying again after ``attempts`` tries, the last failing with
+    ``exc``; None when the policy allows no more (out of attempts, or a kind not retried).
+
+    One policy for a case's requests and for judge calls alike.
+    """
+    if attempts >= policy.max_attempts or error_kind(exc) not in policy.retry_on:
+        return None
+    return backoff_delay(policy, attempts, exc, rng)
 
 
 @dataclass

@@ -103,12 +103,11 @@ class _Refuses(BaseHTTPRequestHandler):
     calls: list[str]
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
         key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         type(self).calls.append(key)
-        body = json.dumps(
-            {"error": {"message": f"Incorrect API key provided: {key}", "code": "invalid_api_key"}}
-        ).encode()
+        said = f"Incorrect API key provided: {key} (for model {sent.get('model')})"
+        body = json.dumps({"error": {"message": said, "code": "invalid_api_key"}}).encode()
         self.send_response(401)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -153,6 +152,7 @@ def _plant(write_suite: Write, judge_url: str) -> Planted:
         "custom check args.api_key": f"sk-PLANTED-CHECK-{tag}",
         "embedding kwargs.api_key": f"sk-PLANTED-EMBED-{tag}",
         "judge api_key": f"sk-PLANTED-JUDGE-{tag}",
+        "judge model from ${PLANTED_JUDGE_SECRET_MODEL}": f"sk-planted-judge-model-{tag}",
     }
     key, model = (
         secrets["api_key from ${PLANTED_KEY}"],
@@ -186,7 +186,7 @@ def _plant(write_suite: Write, judge_url: str) -> Planted:
           grader:
             type: openai-compatible
             role: judge
-            model: grader
+            model: ${{PLANTED_JUDGE_SECRET_MODEL}}
             api_base: '{judge_url}'
             api_key: '{secrets["judge api_key"]}'
         cases:
@@ -211,6 +211,7 @@ def _plant(write_suite: Write, judge_url: str) -> Planted:
         "PLANTED_KEY": key,
         "PLANTED_SECRET_MODEL": model,
         "PLANTED_NESTED_KEY": secrets["kwargs.api_key from ${PLANTED_NESTED_KEY}"],
+        "PLANTED_JUDGE_SECRET_MODEL": secrets["judge model from ${PLANTED_JUDGE_SECRET_MODEL}"],
     }
     return Planted(suite, secrets, env)
 
@@ -249,7 +250,7 @@ def _exercised(run_dir: Path, judge_calls: list[str], planted: Planted) -> None:
         said = (judged.error.message if judged.error else "") + " ".join(
             e.reason for e in judged.expectations
         )
-        assert "Incorrect API key provided: ***" in said, said
+        assert "Incorrect API key provided: *** (for model ***)" in said, said
 
     manifest = {a.name: a for a in read_manifest(run_dir).adapters}
     assert manifest["oa"].model == "${PLANTED_SECRET_MODEL}"
@@ -257,6 +258,7 @@ def _exercised(run_dir: Path, judge_calls: list[str], planted: Planted) -> None:
     assert manifest["echo"].options["kwargs"]["api_key"] == "${PLANTED_NESTED_KEY}"
     assert manifest["echo"].options["kwargs"]["settings"] == {"access_token": "***"}
     assert manifest["grader"].options["api_key"] == "***"
+    assert manifest["grader"].model == "${PLANTED_JUDGE_SECRET_MODEL}"
 
     cassette = [json.loads(line) for line in (run_dir / "cassette.jsonl").read_text().splitlines()]
     echoed = ["".join(e["chunks"]) for e in cassette if e["adapter"] == "echo"]
@@ -315,10 +317,9 @@ def _no_secrets(*args: Any) -> tuple[str, ...]:
 
 def _clear_writers() -> Any:
     """The writers serialise as if no secret were known (the producers still scrub theirs)."""
-    plain = Redactor()
     return mock.patch.multiple(
         Redactor,
-        json_bytes=lambda self, model: plain.json_bytes(model),
+        json_bytes=lambda self, model: model.__pydantic_serializer__.to_json(model),
         value=lambda self, value: value,
         pieces=lambda self, pieces: list(pieces),
     )
@@ -355,5 +356,6 @@ def test_without_redaction_the_search_finds_the_planted_secrets(
     alone = ("api_key from ${PLANTED_KEY}", "custom check args.api_key", "embedding kwargs.api_key")
     assert all(leaks[place] for place in alone), leaks
     if mutant == "no secret is known":
-        assert all(leaks.values()), leaks
+        # all but the judge's own key, which the openai-compatible adapter masks in its errors
+        assert [place for place, where in leaks.items() if not where] == ["judge api_key"], leaks
         assert planted.secrets["custom check args.api_key"] in caplog.text  # logs too

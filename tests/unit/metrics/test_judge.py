@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from harness.metrics import Observation, metrics, parse_expectation
+from harness.metrics.base import JudgeError
 from harness.metrics.judge import JudgeOptions, build_judge_prompt, parse_score
 from harness.records import MetricResult
 
@@ -109,10 +110,20 @@ def test_scale_and_min_options() -> None:
     assert "from 0 (does not meet the rubric at all) to 1 (fully meets it)" in fake.calls[0][1]
 
 
-def test_judge_failure_fails_the_expectation_with_a_reason() -> None:
-    r, _ = judge(TimeoutError("judge timed out"))
-    assert not r.passed
-    assert r.reason == "judge 'grader' failed: TimeoutError: judge timed out"
+def test_a_judge_that_cannot_answer_raises_judge_error_not_a_failed_check() -> None:
+    """The judge failing says nothing of the output: the runner records the case as errored."""
+    cause = TimeoutError("judge timed out")
+    with pytest.raises(JudgeError) as caught:
+        judge(cause)
+    assert caught.value.adapter == "grader" and caught.value.cause is cause
+    assert str(caught.value) == (
+        "judge 'grader' could not answer (1 attempt): TimeoutError: judge timed out"
+    )
+    # a JudgeError from the context (the runner's, after its retries) passes through as is
+    raised = JudgeError("grader", cause, attempts=3)
+    with pytest.raises(JudgeError) as caught:
+        judge(raised)
+    assert caught.value is raised
 
 
 def test_the_prompt_names_rubric_prompt_output_and_reference_and_is_deterministic() -> None:
