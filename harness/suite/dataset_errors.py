@@ -10,9 +10,19 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.yamlio import KeyPath, describe_path
 
-__all__ = ["MAX_LISTED", "DatasetError", "DatasetProblem", "cap_problems", "value_kind"]
+__all__ = [
+    "MAX_LISTED",
+    "DatasetError",
+    "DatasetProblem",
+    "cap_problems",
+    "one_line",
+    "shown_names",
+    "value_kind",
+]
 
 MAX_LISTED = 10  # problems of one kind listed per dataset; the rest are counted
+MAX_NAMES = 20  # column or split names listed in a message; the rest are counted
+NAME_CHARS = 40  # of each name shown
 _FIELD_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
@@ -85,3 +95,23 @@ def value_kind(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """The first line of ``text``, clipped: a message quotes no more of a file than that.
+
+    A suite may name any file as a dataset (``/etc/passwd`` is read if it says so), so what
+    a reader or a library says about it is cut to its first line.
+    """
+    first = text.strip().split("\n", 1)[0]
+    more = first != text.strip()
+    if len(first) > limit:
+        first, more = first[:limit], True
+    return first + ("…" if more else "")
+
+
+def shown_names(names: Sequence[str]) -> str:
+    """Column or split names for "available: …", each clipped, at most MAX_NAMES of them."""
+    shown = [n if len(n) <= NAME_CHARS else n[:NAME_CHARS] + "…" for n in names[:MAX_NAMES]]
+    rest = len(names) - len(shown)
+    return ", ".join(shown) + (f" and {rest} more" if rest > 0 else "") if shown else "none"

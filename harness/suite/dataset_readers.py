@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.registry import suggest
-from harness.suite.dataset_errors import DatasetError, DatasetProblem, cap_problems, value_kind
+from harness.suite.dataset_errors import (
+    DatasetError,
+    DatasetProblem,
+    cap_problems,
+    one_line,
+    shown_names,
+    value_kind,
+)
 from harness.suite.dataset_spec import DatasetSpec, Format, HfSource
 
 __all__ = ["EXTENSIONS", "Table", "read_table"]
@@ -107,7 +114,8 @@ def _read_csv(path: Path, source: str) -> Table:
             elif name in header[:i]:
                 problems.append(
                     DatasetProblem(
-                        ("path",), f"{source}:1: duplicate column '{name}' in the header"
+                        ("path",),
+                        f"{source}:1: duplicate column '{one_line(name, 40)}' in the header",
                     )
                 )
         if problems:
@@ -186,9 +194,16 @@ def _read_json(path: Path, source: str, split: str | None) -> Table:
             raise DatasetError.at(("split",), message)
         rows: Any = data
     elif isinstance(data, dict):
-        if not data or not all(isinstance(v, list) for v in data.values()):
-            keys = ", ".join(map(str, data)) or "none"
-            raise DatasetError.at(("path",), f"{source}: {shape}; got a mapping with keys: {keys}")
+        if not data:
+            raise DatasetError.at(("path",), f"{source}: {shape}; got an empty mapping")
+        # name one offending key, never the whole mapping (it may span the file)
+        bad = next(((k, v) for k, v in data.items() if not isinstance(v, list)), None)
+        if bad is not None:
+            message = (
+                f"{source}: {shape}; got a mapping whose key '{one_line(str(bad[0]), 40)}' "
+                f"holds {value_kind(bad[1])}"
+            )
+            raise DatasetError.at(("path",), message)
         rows = _pick_split(data, split, list(data), source)
     else:
         raise DatasetError.at(("path",), f"{source}: {shape}; got {value_kind(data)}")
@@ -208,7 +223,7 @@ def _pick_split(data: dict[str, Any], split: str | None, available: list[str], s
     wanted = split if split is not None else "train"
     if wanted in data:
         return data[wanted]
-    listed = ", ".join(available)
+    listed = shown_names(available)
     if split is None:
         message = f"{source} has no 'train' split; choose one with 'split': {listed}"
     else:
@@ -226,7 +241,8 @@ def _read_parquet(path: Path, source: str) -> Table:
         with pq.ParquetFile(path) as file:
             table = file.read()
     except (pa.ArrowException, OSError) as exc:
-        raise DatasetError.at(("path",), f"{source}: cannot read Parquet: {exc}") from None
+        message = f"{source}: cannot read Parquet: {one_line(str(exc))}"
+        raise DatasetError.at(("path",), message) from None
     return Table(source, *_arrow_rows(table))
 
 
@@ -269,10 +285,11 @@ def _innermost(exc: BaseException) -> str:
     causes = [exc]
     while causes[-1].__cause__ is not None and len(causes) < 10:
         causes.append(causes[-1].__cause__)
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    # a library's message may quote the file (e.g. a row that failed to parse): first line only
+    text = f"{type(exc).__name__}: {one_line(str(exc))}" if str(exc) else type(exc).__name__
     inner = causes[-1]
     if inner is not exc:
-        text += f" ({type(inner).__name__}: {inner})"
+        text += f" ({type(inner).__name__}: {one_line(str(inner))})"
     return text
 
 

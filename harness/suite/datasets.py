@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from harness.registry import suggest
-from harness.suite.dataset_errors import DatasetError, DatasetProblem, cap_problems, value_kind
+from harness.suite.dataset_errors import (
+    DatasetError,
+    DatasetProblem,
+    cap_problems,
+    one_line,
+    shown_names,
+    value_kind,
+)
 from harness.suite.dataset_readers import Table, read_table
 from harness.suite.dataset_spec import ColumnMap, DatasetSpec, HfSource, SampleSpec
 
@@ -46,7 +53,7 @@ class DatasetRow:
 
 
 def _check_columns(spec: DatasetSpec, table: Table) -> None:
-    listed = ", ".join(table.columns) or "none"
+    listed = shown_names(table.columns)
     problems = [
         DatasetProblem(
             path,
@@ -91,7 +98,8 @@ def _row_ids(spec: DatasetSpec, table: Table) -> list[str]:
             problems.append(DatasetProblem(at, f"{table.where(i)}: empty id in column '{column}'"))
         elif not _ID_VALUE.match(text):
             message = (
-                f"{table.where(i)}: id {text!r} in column '{column}' cannot be part of a case id "
+                f"{table.where(i)}: id {one_line(text, 40)!r} in column '{column}' cannot be part "
+                "of a case id "
                 "(letters, digits and _ . : - only)"
             )
             problems.append(DatasetProblem(at, message))

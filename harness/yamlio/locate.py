@@ -95,6 +95,11 @@ def number_hint(doc: YamlDocument, path: KeyPath, value: Any) -> str:
 
 
 def _got(value: Any) -> str:
+    """The offending value, clipped; of a text of several lines only the first (a file named
+    by a suite may hold anything: a message shows no more of it than the offending line)."""
+    if isinstance(value, str) and "\n" in value.strip("\n"):
+        lines = value.strip("\n").split("\n")
+        return f"{lines[0][:50] + '…'!r} (text of {len(lines)} lines)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

@@ -500,7 +500,7 @@ def test_bad_json_files(tmp_path: Path) -> None:
     err = error(tmp_path, path="shape.json", columns={"prompt": "q"})
     assert err.message == (
         "shape.json: expected a list of row objects, or a mapping of split name to such a list; "
-        "got a mapping with keys: version, data"
+        "got a mapping whose key 'version' holds a number"
     )
 
 
