@@ -62,6 +62,33 @@ def test_default_wrong_answer_shares_no_word_with_the_right_one(right: str, wron
     assert default_wrong_answer(right) == wrong
 
 
+def outcomes(skill: float, consistency: float, repeats: int, count: int) -> list[list[bool]]:
+    config = noisy_config(4, noisy("m", skill, consistency=consistency))
+    model = compile_models(config)[config.model("m").model_id]
+    return [
+        [bool(model.decide(q, n, None).correct) for n in range(repeats)] for q in prompts(count)
+    ]
+
+
+def test_two_repeats_differ_as_documented() -> None:
+    # P(differ) = (1 - c²)·2p(1 - p): each request keeps the latent draw with probability c.
+    c, count = 0.5, 3000
+    ps = [p_correct(0.6, difficulty(q)) for q in prompts(count)]
+    each = [(1 - c * c) * 2 * p * (1 - p) for p in ps]
+    differ = sum(a != b for a, b in outcomes(0.6, c, 2, count))
+    sd = math.sqrt(sum(q * (1 - q) for q in each))
+    assert abs(differ - sum(each)) <= 3 * sd, (differ, sum(each), sd)
+
+
+def test_more_skill_only_turns_wrong_answers_right() -> None:
+    weaker, stronger = (
+        [right for row in outcomes(skill, 0.5, 3, 300) for right in row] for skill in (0.65, 0.75)
+    )
+    pairs = list(zip(weaker, stronger, strict=True))
+    assert all(s for w, s in pairs if w)
+    assert sum(s and not w for w, s in pairs) > 0
+
+
 def test_a_wrong_guided_answer_is_another_choice() -> None:
     config = noisy_config(0, noisy("right", 1.0), noisy("wrong", 0.0))
     models = compile_models(config)
