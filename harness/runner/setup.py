@@ -13,10 +13,13 @@ credential variables the adapters read by themselves. Other ``${ENV}`` values (a
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import platform
 from importlib import metadata
-from typing import Any
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
 
 from harness import __version__
 from harness.adapters.base import SECRET_OPTION_WORDS, is_secret_option
@@ -89,15 +92,52 @@ def _secret_env_values(adapter: AdapterConfig) -> list[str]:
 
 
 def _expectation_secrets(suite: Suite) -> set[str]:
-    """Secret-named values in expectations' options (an embedding model's ``kwargs.api_key``)."""
+    """Secret-named values in expectations' options (an embedding model's ``kwargs.api_key``).
+
+    Only text directly under a secret-named key: a JSON schema's ``{token: {type: string}}``
+    is data, and scrubbing "string" would garble every record. Only options whose model can
+    hold one are read (a mapping, a nested model or a secret-named field): ``contains`` or
+    ``regex`` on 10,000 cases cost nothing at start.
+    """
     seen: set[int] = set()
     found: set[str] = set()
     for case in suite.cases:
         for expectation in case.expectations:
-            if id(expectation.options) not in seen:
-                seen.add(id(expectation.options))
-                found.update(_secret_values(expectation.options.model_dump(mode="json")))
+            options = expectation.options
+            if id(options) not in seen and _can_hold_secrets(type(options)):
+                seen.add(id(options))
+                found.update(_secret_texts(options.model_dump(mode="json")))
     return found
+
+
+def _secret_texts(value: Any) -> list[str]:
+    """Strings right under secret-named keys, at any depth."""
+    if isinstance(value, dict):
+        return [
+            s
+            for k, v in value.items()
+            for s in ([v] if isinstance(v, str) and is_secret_option(str(k)) else _secret_texts(v))
+        ]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_texts(v)]
+    return []
+
+
+@functools.cache
+def _can_hold_secrets(model: type[BaseModel]) -> bool:
+    return any(
+        is_secret_option(name) or _open_ended(field.annotation)
+        for name, field in model.model_fields.items()
+    )
+
+
+def _open_ended(annotation: Any) -> bool:
+    """A type whose values may carry user-named keys: ``dict``, ``Any``, a pydantic model."""
+    if annotation is Any or annotation is dict or get_origin(annotation) is dict:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_open_ended(arg) for arg in get_args(annotation))
 
 
 def _secret_raw(value: Any) -> Any:

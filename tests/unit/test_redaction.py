@@ -185,8 +185,8 @@ def test_run_json_shows_a_secret_from_a_variable_as_its_reference() -> None:
 def test_only_secret_named_values_are_secrets(
     write_suite: Write, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``max_tokens: ${MAXT}`` is a setting; ``model: ${MY_SECRET_MODEL}`` and a custom check's
-    ``args.api_key`` are secrets."""
+    """``max_tokens: ${MAXT}`` is a setting, and a JSON schema's ``token: {type: string}`` is
+    data; ``model: ${MY_SECRET_MODEL}`` and a custom check's ``args.api_key`` are secrets."""
     monkeypatch.setenv("MAXT", "5000")
     monkeypatch.setenv("MY_SECRET_MODEL", "model-kept-secret")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -198,6 +198,7 @@ def test_only_secret_named_values_are_secrets(
             "    api_base: http://127.0.0.1:9/v1\n    max_tokens: ${MAXT}\n"
             "cases:\n  - prompt: one\n    expect:\n"
             "      - custom: {function: 'redaction_chk:check', args: {api_key: check-key-1}}\n"
+            "      - json_schema: {schema: {properties: {token: {type: string}}}}\n"
         )
     )
     secrets = run_secrets(suite, {a.name: a.resolved_options() for a in suite.adapters})
