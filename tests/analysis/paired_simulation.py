@@ -11,6 +11,7 @@ reported between models), so pairing helps but does not make the test trivial.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,3 +125,29 @@ def simulate_pair(
         clusters=clusters,
     )
     return base, candidate
+
+
+def table(
+    case_ids: list[str],
+    passed: list[bool],
+    **columns: list[Any],
+) -> pd.DataFrame:
+    """A hand-written per-record table (one row per record) with the contract's columns.
+
+    Unnamed columns get their neutral value: no error, nothing missing, no timing (NaN),
+    no cluster, measured streaming.
+    """
+    n = len(case_ids)
+    data: dict[str, Any] = {
+        "case_id": pd.Series(case_ids, dtype=object),
+        "repeat": columns.pop("repeat", [0] * n),
+        "cluster": pd.Series(columns.pop("cluster", [None] * n), dtype=object),
+        "passed": passed,
+        "errored": columns.pop("errored", [False] * n),
+        "missing": columns.pop("missing", [False] * n),
+    }
+    for name in ("latency_ms", "ttft_ms", "itl_ms", "tokens_per_s"):
+        data[name] = columns.pop(name, [math.nan] * n)
+    data["ttft_emulated"] = columns.pop("ttft_emulated", [False] * n)
+    data.update({f"score:{k}": v for k, v in columns.items()})
+    return pd.DataFrame(data)
