@@ -12,6 +12,7 @@ from harness.errors import AdapterError
 from harness.metrics import JudgeContext, Observation
 from harness.metrics.base import JudgeError
 from harness.records import CaseRecord, ErrorInfo, MetricResult, Timing
+from harness.records.redaction import redact  # before clipping: half a secret matches nothing
 from harness.runner.send import Sent, send
 from harness.runner.timing import derive_timing, emulation, throughput
 from harness.suite.expand import Case, passes
@@ -24,14 +25,6 @@ __all__ = [
     "judge_error_info",
     "redact",
 ]
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret value in ``text`` with ``***``."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def error_info(exc: BaseException, secrets: Iterable[str]) -> ErrorInfo:
