@@ -296,6 +296,7 @@ class EmulatorApp:
             return 429, _respond(429, body, {"Retry-After": str(outcome.retry_after_s)})
         if outcome.kind == "server_error":
             return 500, _error(500, "failed", "internal server error (injected)")
+        self.stats.answered(model.id, outcome.correct)
         base = start + outcome.hang_s
         if outcome.disconnect_after is not None:
             if await self._state.sleep_until(base + outcome.disconnect_s):

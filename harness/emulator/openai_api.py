@@ -253,6 +253,7 @@ class OpenAIRoutes:
         if outcome.kind == "server_error":
             stats.count(route, model.id, 500)
             return openai_error(500, "internal server error (injected)", kind="server_error")
+        stats.answered(model.id, outcome.correct)
         reply = _Reply(model, chat, next(self._numbers))
         usage = {
             "prompt_tokens": parsed.prompt_tokens,

@@ -29,7 +29,8 @@ class Stats:
     A request is counted once, when it ends, under the status it was answered with: a
     stream is 200 once its headers are out, even when it is cut; a connection closed by a
     disconnect fault before any response is status 0. ``disconnected`` counts disconnect
-    faults, streamed or not.
+    faults, streamed or not. ``wrong_answers`` counts, by model id, the answers that models
+    with a ``skill`` drew wrong (counted when decided, before any wait or fault that follows).
     """
 
     def __init__(self) -> None:
@@ -38,6 +39,7 @@ class Stats:
         self.by_model: dict[str, Counter[int]] = {}
         self.in_flight = 0
         self.disconnected = 0
+        self.wrong_answers: Counter[str] = Counter()
 
     def count(self, route: str, model_id: str | None, status: int) -> None:
         self.by_status[status] += 1
@@ -47,6 +49,11 @@ class Stats:
             if per_model is None:
                 per_model = self.by_model[model_id] = Counter()
             per_model[status] += 1
+
+    def answered(self, model_id: str, correct: bool | None) -> None:
+        """Note a decided answer: a wrong one (``correct`` False) is counted for its model."""
+        if correct is False:
+            self.wrong_answers[model_id] += 1
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -59,6 +66,7 @@ class Stats:
                 model_id: {str(k): v for k, v in sorted(counts.items())}
                 for model_id, counts in sorted(self.by_model.items())
             },
+            "wrong_answers": dict(sorted(self.wrong_answers.items())),
         }
 
 

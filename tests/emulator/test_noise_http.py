@@ -68,6 +68,8 @@ def test_skill_is_the_expected_accuracy(start_server: Start) -> None:
     assert {a for a, q in zip(outputs, questions, strict=True) if a != right(q)} == {
         "I am not sure."
     }
+    wrong = sum(a != right(q) for a, q in zip(outputs, questions, strict=True))
+    assert server.stats()["wrong_answers"] == {server.config.model("m").model_id: wrong}
 
 
 def test_hard_questions_are_hard_for_every_model(start_server: Start) -> None:
@@ -112,3 +114,6 @@ def test_gradient_api_draws_as_the_openai_api(start_server: Start) -> None:
         adapter = g.get_model_adapter(model_adapter_id=config.model("m").model_id)
         via_gradient = [adapter.complete(query=q).generated_output for q in questions]
     assert via_gradient == via_openai
+    wrong = sum(a != right(q) for a, q in zip(via_gradient, questions, strict=True))
+    assert wrong > 0
+    assert server.stats()["wrong_answers"] == {config.model("m").model_id: wrong}
