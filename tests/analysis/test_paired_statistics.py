@@ -1,0 +1,136 @@
+"""The engine's building blocks against the libraries and definitions they stand in for."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from statsmodels.stats.multitest import multipletests
+
+from harness.analysis.paired.engine import holm
+from harness.analysis.paired.resample import ResamplePlan, intervals, weighted_percentiles
+from harness.analysis.paired.significance import (
+    cluster_t_test,
+    cr1_standard_error,
+    mcnemar_test,
+    newcombe_interval,
+    paired_t_test,
+    wilcoxon_test,
+)
+from harness.analysis.stats import mcnemar_exact_p
+
+
+def test_holm_equals_statsmodels_holm_and_not_its_default_holm_sidak() -> None:
+    rng = np.random.default_rng(1)
+    p = np.concatenate([rng.uniform(0, 0.05, 4), rng.uniform(0, 1, 5), [0.01, 0.01]])
+    ours = holm(list(p))
+    assert ours == pytest.approx(list(multipletests(p, method="holm")[1]), abs=1e-15)
+    assert ours != pytest.approx(list(multipletests(p)[1]), abs=1e-6)
+    assert holm([]) == []
+    assert holm([0.6, 0.6]) == [1.0, 1.0]
+
+
+def test_weighted_percentiles_equal_numpy_on_the_expanded_resamples() -> None:
+    rng = np.random.default_rng(2)
+    values = rng.lognormal(6, 0.7, 57)
+    values[5] = values[9]  # a tie
+    plan = ResamplePlan(n=57, n_resamples=40, seed=3)
+    counts = next(plan.counts())
+    qs = np.array([50.0, 95.0, 0.0, 100.0, 37.5])
+    got = weighted_percentiles(counts, values, qs)
+    for row in range(counts.shape[0]):
+        expanded = np.repeat(values, counts[row])
+        assert got[row] == pytest.approx(np.percentile(expanded, qs), rel=1e-12)
+
+
+def test_case_resamples_draw_n_cases_and_cluster_resamples_move_clusters_together() -> None:
+    counts = np.concatenate(list(ResamplePlan(n=30, n_resamples=25, seed=0).counts()))
+    assert counts.shape == (25, 30)
+    assert (counts.sum(axis=1) == 30).all()
+    assert len({tuple(row) for row in counts}) == 25
+    groups = np.repeat(np.arange(6), 5)
+    plan = ResamplePlan(n=30, n_resamples=25, seed=0, groups=groups, n_groups=6)
+    clustered = np.concatenate(list(plan.counts()))
+    assert (clustered.reshape(25, 6, 5) == clustered.reshape(25, 6, 5)[:, :, :1]).all()
+    assert (clustered[:, ::5].sum(axis=1) == 6).all()
+
+
+def test_resamples_are_chunked_without_changing_the_seeded_draws() -> None:
+    """The chunk size depends on n only, so a given (n, seed) always draws the same rows."""
+    first = np.concatenate(list(ResamplePlan(n=50_000, n_resamples=300, seed=4).counts()))
+    again = np.concatenate(list(ResamplePlan(n=50_000, n_resamples=300, seed=4).counts()))
+    assert first.shape == (300, 50_000)
+    assert (first == again).all()
+
+
+def test_percentile_intervals_take_both_levels_from_one_distribution() -> None:
+    samples = np.arange(1001, dtype=float)
+    wide, narrow = intervals(samples, [0.95, 0.90])
+    assert wide == pytest.approx([25.0, 975.0]) and narrow == pytest.approx([50.0, 950.0])
+    assert intervals(np.array([np.nan]), [0.95]) == [None]
+
+
+def test_mcnemar_matches_the_exact_binomial_and_signs_the_change() -> None:
+    base = np.array([1.0] * 12 + [0.0] * 3 + [1.0] * 20 + [0.0] * 5)
+    candidate = np.array([0.0] * 12 + [1.0] * 3 + [1.0] * 20 + [0.0] * 5)
+    p, direction = mcnemar_test(base, candidate)
+    assert p == pytest.approx(mcnemar_exact_p(12, 3), rel=1e-12)
+    assert direction == -1
+    assert mcnemar_test(base, base) == (1.0, 0)
+
+
+def test_newcombe_interval_covers_the_paired_difference_about_95_percent() -> None:
+    """2,000 seeded 2x2 tables of 80 correlated pairs; coverage 0.95 within 2 MC SE."""
+    rng = np.random.default_rng(5)
+    p_both, p_base_only, p_candidate_only = 0.5, 0.15, 0.07
+    truth = p_candidate_only - p_base_only
+    covered = 0
+    for _ in range(2000):
+        u = rng.random(80)
+        base = (u < p_both + p_base_only).astype(float)
+        candidate = ((u < p_both) | (u > 1 - p_candidate_only)).astype(float)
+        low, high = newcombe_interval(base, candidate, 0.95)
+        covered += low <= truth <= high
+    assert abs(covered / 2000 - 0.95) <= 2 * math.sqrt(0.95 * 0.05 / 2000)
+
+
+def test_newcombe_interval_is_honest_at_n_over_n() -> None:
+    ones = np.ones(20)
+    low, high = newcombe_interval(ones, ones, 0.95)
+    assert -1 < low < -0.1 and 0.1 < high < 1  # the Wald interval would be [0, 0]
+
+
+def test_constant_differences_use_the_sign_test_not_an_infinite_t() -> None:
+    assert paired_t_test(np.zeros(10)) == (1.0, 0)
+    assert paired_t_test(np.full(8, 0.25)) == (2.0**-7, 1)
+    assert paired_t_test(np.log(np.full(8, 1.5) * 3) - np.log(np.full(8, 3.0)))[0] == 2.0**-7
+    assert paired_t_test(np.array([0.3])) == (1.0, 1)
+    assert paired_t_test(np.array([])) == (None, 0)
+
+
+def test_wilcoxon_keeps_zero_differences_and_ignores_float_noise() -> None:
+    noise = (np.full(30, 0.1) + 0.2) - 0.3  # 5.6e-17, not an effect
+    assert wilcoxon_test(noise) == (1.0, 0)
+    diffs = np.array([0.1] * 8 + [0.0] * 40)
+    p_split, direction = wilcoxon_test(diffs)
+    from scipy.stats import wilcoxon
+
+    p_dropped = float(wilcoxon(diffs, zero_method="wilcox").pvalue)
+    assert direction == 1
+    assert p_split > p_dropped  # 40 ties are evidence of no change, not left out
+
+
+def test_cr1_equals_statsmodels_cluster_robust_ols() -> None:
+    rng = np.random.default_rng(6)
+    groups = np.repeat(np.arange(12), 5)
+    diffs = rng.normal(0.1, 1, 60) + np.repeat(rng.normal(0, 1, 12), 5)
+    fit = sm.OLS(diffs, np.ones(60)).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    assert cr1_standard_error(diffs, groups) == pytest.approx(float(fit.bse[0]), rel=1e-12)
+    p, direction = cluster_t_test(diffs, groups)
+    assert p == pytest.approx(float(fit.pvalues[0]), rel=1e-10)
+    assert direction == (1 if diffs.mean() > 0 else -1)
+    assert math.isnan(cr1_standard_error(diffs, np.zeros(60, dtype=np.intp)))
