@@ -24,9 +24,17 @@ EXAMPLES = Path(harness.__file__).resolve().parent.parent / "suites" / "examples
 
 @pytest.mark.parametrize(
     ("name", "adapters"),
-    [("noisy-v1-v2", ["v1", "v2"]), ("noisy-v1", ["v1"]), ("noisy-v2", ["v2"])],
+    [
+        ("noisy-v1-v2", ["v1", "v2"]),
+        ("noisy-v1", ["v1"]),
+        ("noisy-v2", ["v2"]),
+        ("noisy-served", ["v1", "v2"]),
+    ],
 )
-def test_example_suites_load(name: str, adapters: list[str]) -> None:
+def test_example_suites_load(
+    name: str, adapters: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOISY_API_BASE", "http://127.0.0.1:8081/v1")
     suite = load_suite(EXAMPLES / f"{name}.yaml")
     assert [a.name for a in suite.adapters] == adapters
     assert len(suite.cases) == 400
