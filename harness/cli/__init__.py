@@ -41,6 +41,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.merge:merge",
         "Join shard runs of one suite into one run folder.",
     ),
+    "plan": (
+        "harness.cli.plan:plan",
+        "Plan a suite's size from a pilot run: cases (and repeats) needed to detect a change.",
+    ),
     "report": (
         "harness.cli.report:report",
         "Write report.md, report.html and charts for a saved run folder.",
