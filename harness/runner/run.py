@@ -65,27 +65,36 @@ OnRecord = Callable[[CaseRecord], None]
 
 @dataclass
 class RunOutcome:
-    """What a finished (or interrupted) run produced."""
+    """What a finished (or interrupted) run produced.
+
+    ``errored`` counts requests that failed; ``judge_errored`` the records whose request was
+    answered but whose judge could not grade it (not a failed request: a run whose judge
+    fails is not a run where "every request failed").
+    """
 
     run_dir: Path
     manifest: RunManifest
     records: int = 0
     passed: int = 0
     errored: int = 0
+    judge_errored: int = 0
     queue_wait_ms: float = 0.0
     per_adapter: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def add(self, record: CaseRecord) -> None:
+        judged = record.error is not None and record.error.origin == "judge"
+        failed = record.error is not None and not judged
         self.records += 1
         self.passed += record.passed
-        self.errored += record.error is not None
+        self.errored += failed
+        self.judge_errored += judged
         self.queue_wait_ms += record.queue_wait_ms
         stats = self.per_adapter.setdefault(
             record.adapter, {"records": 0, "passed": 0, "errored": 0}
         )
         stats["records"] += 1
         stats["passed"] += record.passed
-        stats["errored"] += record.error is not None
+        stats["errored"] += failed
 
 
 class RunFolderInUse(HarnessError):

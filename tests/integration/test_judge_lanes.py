@@ -7,6 +7,9 @@ emulator sees judge calls only: its request count and in-flight figure are the j
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +27,7 @@ from harness.emulator import EmulatorServer, load_emulator_config
 from harness.records.store import read_manifest, read_records
 
 Write = Callable[..., Path]
+REPO = Path(__file__).resolve().parents[2]
 GOOD = "5a1e5b07-0001-4000-8000-00000000000a_model_adapter"
 BAD = "5a1e5b07-0002-4000-8000-00000000000b_model_adapter"
 CANDIDATES = f"""
@@ -276,3 +280,32 @@ def test_a_judge_that_always_fails_errors_the_case_and_it_is_left_out_of_the_fig
     }
     assert _completions(stats) == stats["by_status"]["429"] == 16
     assert read_manifest(outcome.run_dir).status == "completed"
+
+
+def test_a_run_whose_judge_never_answers_completes_it_is_not_every_request_failing(
+    write_suite: Write, tmp_path: Path
+) -> None:
+    """Every case judged, the judge always 500: the candidate answered every request, so the
+    CLI neither says "every request failed" nor exits 5; run.json counts the judge's errors."""
+    with _servers(write_suite, _judge_models(faults="{server_error: 1.0}")) as (cand_url, judge):
+        path = _suite(write_suite, cand_url, judge, cases=3)
+        out = tmp_path / "out"
+        command = ["run", str(path), "-o", str(out), "--run-id", "r", "-q", "--no-reports"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "harness", *command],
+            cwd=tmp_path,
+            # this checkout first, wherever the package is installed
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), *sys.path[1:]])},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert "every request failed" not in proc.stdout + proc.stderr
+    manifest = read_manifest(out / "r")
+    assert manifest.status == "completed"
+    counts = manifest.execution["judges"]["grader"]
+    assert (counts["calls"], counts["retries"], counts["errors"]) == (3, 0, 3)  # 500: not retried
+    records = list(read_records(out / "r"))
+    assert [r.error.origin if r.error else None for r in records] == ["judge"] * 3
+    assert all(r.error and r.error.status == 500 for r in records)
