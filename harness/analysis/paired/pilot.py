@@ -115,7 +115,7 @@ def _components(
 
 
 def _paired(base: pd.DataFrame, candidate: pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    joined = base.join(candidate, how="inner", lsuffix="_b", rsuffix="_c")
+    joined = base.add_suffix("_b").join(candidate.add_suffix("_c"), how="inner")
     return joined, _pilot_repeats((joined["count_b"] + joined["count_c"]) / 2)
 
 
