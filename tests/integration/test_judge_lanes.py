@@ -7,6 +7,7 @@ emulator sees judge calls only: its request count and in-flight figure are the j
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -186,6 +187,33 @@ def test_judge_concurrency_limit_holds_at_the_judges_server(
     assert _judges(outcome.run_dir)["grader"]["concurrency"] == 2
 
 
+def test_a_candidate_that_also_judges_shares_one_lane_for_both(
+    write_suite: Write, tmp_path: Path
+) -> None:
+    """One adapter with rpm 120 answers its cases and judges them: one turn every 0.5 s for
+    its case requests and its judge calls together, not 120 rpm each."""
+    n = 3
+    with _servers(write_suite, _judge_models()) as (_, judge):
+        where = _where(judge.base_url)
+        cases = "".join(
+            f"  - id: s{i}\n    prompt: self {i}\n"
+            "    expect: [llm_judge: {judge: me, rubric: Is right., min: 0.5}]\n"
+            for i in range(n)
+        )
+        path = write_suite(
+            "name: self-judged\nconcurrency: 8\nadapters:\n"
+            f"  me: {{type: gradient-base, base_model_slug: judge, rpm: 120, {where}}}\n"
+            f"cases:\n{cases}"
+        )
+        with _watching(judge) as watch:
+            outcome = run_suite(load_suite(path), RunOptions(output_dir=tmp_path, run_id="r"))
+    assert all(r.passed for r in read_records(outcome.run_dir))
+    assert len(watch.done_at) == 2 * n  # n case requests and n judge calls
+    gaps = [b - a for a, b in zip(watch.done_at, watch.done_at[1:], strict=False)]
+    assert min(gaps) >= 0.35, gaps
+    assert _judges(outcome.run_dir)["me"]["calls"] == n
+
+
 # -- (b) a judge that fails for a while is retried -------------------------------------------
 
 RETRIES = (
@@ -230,7 +258,9 @@ def test_a_judge_that_always_fails_errors_the_case_and_it_is_left_out_of_the_fig
     head = "retries: {max_attempts: 2, backoff_s: 0.01, jitter: 0}\n"
     with _servers(write_suite, _judge_models(faults=faults)) as (cand_url, judge):
         path = _suite(write_suite, cand_url, judge, cases=4, plain=4, head=head, bad=True)
-        outcome = run_suite(load_suite(path), RunOptions(output_dir=tmp_path, run_id="r"))
+        outcome = run_suite(
+            load_suite(path), RunOptions(output_dir=tmp_path, run_id="r", record=True)
+        )
         stats = judge.stats()
 
     judged = [r for r in read_records(outcome.run_dir) if r.case_id.startswith("j")]
@@ -280,6 +310,14 @@ def test_a_judge_that_always_fails_errors_the_case_and_it_is_left_out_of_the_fig
     }
     assert _completions(stats) == stats["by_status"]["429"] == 16
     assert read_manifest(outcome.run_dir).status == "completed"
+
+    # --record keeps each candidate's answer (a replay re-asks the judge) and every judge try
+    cassette = (outcome.run_dir / "cassette.jsonl").read_text(encoding="utf-8")
+    entries = [json.loads(line) for line in cassette.splitlines()]
+    asked = [e for e in entries if e["role"] == "candidate"]
+    assert len(asked) == 16 and all(e["error"] is None for e in asked)
+    tries = [e for e in entries if e["role"] == "judge"]
+    assert len(tries) == 16 and all(e["error"]["type"] == "rate_limited" for e in tries)
 
 
 def test_a_run_whose_judge_never_answers_completes_it_is_not_every_request_failing(
