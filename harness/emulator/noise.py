@@ -12,9 +12,10 @@ import functools
 import hashlib
 import math
 import re
+import struct
 import unicodedata
 from statistics import NormalDist
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,12 +23,14 @@ __all__ = [
     "DISCRIMINATION",
     "WRONG_ANSWERS",
     "Distribution",
+    "RequestDraws",
     "default_wrong_answer",
     "difficulty",
     "is_correct",
+    "latent_draw",
     "normalise_prompt",
     "p_correct",
-    "unit_draw",
+    "request_draws",
 ]
 
 DISCRIMINATION = 2.0
@@ -40,6 +43,7 @@ _UNIT = NormalDist()
 _SPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
 _TWO_52 = float(1 << 52)
+_FOUR_WORDS = struct.Struct("<4Q")
 
 
 def normalise_prompt(prompt: str) -> str:
@@ -65,13 +69,42 @@ def difficulty(prompt: str) -> float:
     return _open_unit(digest)
 
 
-def unit_draw(stream: str, seed: int, model_id: str, prompt: str, n: int | None = None) -> float:
-    """One uniform draw in (0, 1) of ``stream`` for (seed, model, prompt[, n-th occurrence])."""
-    occurrence = "latent" if n is None else str(n)
+class RequestDraws(NamedTuple):
+    """The independent uniforms in (0, 1) of one request: its own noise streams."""
+
+    keep: float  # keeps the latent outcome when below the model's consistency
+    redraw: float  # else: right when below p
+    delay: float  # the drawn delay's quantile
+    per_token: float  # the drawn per-token delay's quantile
+
+
+def request_draws(seed: int, model_id: str, prompt: str, n: int) -> RequestDraws:
+    """The draws of the ``n``-th (0-based) request of ``prompt`` to the model."""
     digest = hashlib.blake2b(
-        f"{stream}\x1f{seed}\x1f{model_id}\x1f{occurrence}\x1f{prompt}".encode(), digest_size=8
+        f"harness.emulator.request\x1f{seed}\x1f{model_id}\x1f{n}\x1f{prompt}".encode(),
+        digest_size=32,
+    ).digest()
+    a, b, c, d = _FOUR_WORDS.unpack(digest)
+    return RequestDraws(
+        ((a >> 12) + 0.5) / _TWO_52,
+        ((b >> 12) + 0.5) / _TWO_52,
+        ((c >> 12) + 0.5) / _TWO_52,
+        ((d >> 12) + 0.5) / _TWO_52,
+    )
+
+
+def latent_draw(seed: int, model_id: str, prompt: str) -> float:
+    """The uniform in (0, 1) behind the model's latent outcome for ``prompt``: right when < p."""
+    digest = hashlib.blake2b(
+        f"harness.emulator.latent\x1f{seed}\x1f{model_id}\x1f{prompt}".encode(), digest_size=8
     ).digest()
     return _open_unit(digest)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ability(skill: float) -> float:
+    a = DISCRIMINATION
+    return math.sqrt(1 + a * a) * _UNIT.inv_cdf(skill)
 
 
 def p_correct(skill: float, difficulty_: float) -> float:
@@ -87,23 +120,22 @@ def p_correct(skill: float, difficulty_: float) -> float:
         return 0.0
     if skill >= 1.0:
         return 1.0
-    a = DISCRIMINATION
-    return _UNIT.cdf(math.sqrt(1 + a * a) * _UNIT.inv_cdf(skill) - a * _UNIT.inv_cdf(difficulty_))
+    return _UNIT.cdf(_ability(skill) - DISCRIMINATION * _UNIT.inv_cdf(difficulty_))
 
 
 def is_correct(
-    seed: int, model_id: str, prompt: str, n: int, skill: float, consistency: float
+    seed: int, model_id: str, prompt: str, draws: RequestDraws, skill: float, consistency: float
 ) -> bool:
-    """Whether the ``n``-th (0-based) request of ``prompt`` to the model gets the right answer.
+    """Whether a request of ``prompt`` with these ``draws`` gets the right answer.
 
     A latent outcome is drawn once per (seed, model, prompt); each request keeps it with
     probability ``consistency`` and otherwise redraws from its own (seed, model, prompt, n)
     stream. Either way P(right) is :func:`p_correct`, and repeats are exchangeable.
     """
     p = p_correct(skill, difficulty(prompt))
-    if consistency >= 1.0 or unit_draw("keep", seed, model_id, prompt, n) < consistency:
-        return unit_draw("latent", seed, model_id, prompt) < p
-    return unit_draw("redraw", seed, model_id, prompt, n) < p
+    if consistency >= 1.0 or draws.keep < consistency:
+        return latent_draw(seed, model_id, prompt) < p
+    return draws.redraw < p
 
 
 def default_wrong_answer(right: str) -> str:

@@ -24,7 +24,12 @@ from typing import Any, Literal
 
 import jinja2
 
-from harness.emulator.noise import default_wrong_answer, is_correct, unit_draw
+from harness.emulator.noise import (
+    RequestDraws,
+    default_wrong_answer,
+    is_correct,
+    request_draws,
+)
 from harness.emulator.profiles import (
     DEFAULT_LATEST_UPDATE_TIME,
     ChatPrompt,
@@ -230,6 +235,10 @@ class CompiledModel:
         self._per_token_s = latency.per_token_ms / 1000.0
         self._delay = latency.delay
         self._per_token = latency.per_token
+        # Only these need a request's noise draws (one hash); others skip it.
+        self._noisy = (
+            model.skill is not None or latency.delay is not None or latency.per_token is not None
+        )
         self._jitter_s = latency.jitter_ms / 1000.0
         self._itl_jitter_s = latency.itl_jitter_ms / 1000.0
         self._p_rate_limit = faults.rate_limit
@@ -316,9 +325,10 @@ class CompiledModel:
         if u_fault < self._p_server_error:
             return Outcome("server_error")
         hang_s = self._hang_s if u_fault < self._p_hang else 0.0
+        draws = request_draws(self.seed, self.id, prompt, n) if self._noisy else None
         correct = None
-        if self.skill is not None:
-            correct = is_correct(self.seed, self.id, prompt, n, self.skill, self.consistency)
+        if self.skill is not None and draws is not None:
+            correct = is_correct(self.seed, self.id, prompt, draws, self.skill, self.consistency)
         if choices:
             text = _choose(self.answer(prompt), choices, u_choice)
             if correct is False:
@@ -328,7 +338,7 @@ class CompiledModel:
         if stop:
             text = cut_at_stop(text, stop)
         text, tokens, cut = truncate_tokens(text, max_tokens)
-        delay_s, per_token_s = self.draw_delays(prompt, n)
+        delay_s, per_token_s = self._delays(draws)
         ttft_s = delay_s + self._jitter_s * u_jitter
         itl_jitter: tuple[float, ...] = ()
         if self._itl_jitter_s > 0 and tokens:
@@ -349,18 +359,18 @@ class CompiledModel:
             correct=correct,
         )
 
-    def draw_delays(self, prompt: str, n: int) -> tuple[float, float]:
-        """The ``n``-th request's delay (before jitter) and per-token delay, in seconds.
+    def _delays(self, draws: RequestDraws | None) -> tuple[float, float]:
+        """A request's delay (before jitter) and per-token delay, in seconds.
 
-        Drawn ones come from their own seeded streams, so changing a median scales every
-        request's delay by the same factor.
+        Drawn ones come from the request's own seeded draws, so changing a median scales
+        every request's delay by the same factor.
         """
         delay_s, per_token_s = self._delay_s, self._per_token_s
-        if self._delay is not None:
-            delay_s = self._delay.draw_s(unit_draw("delay", self.seed, self.id, prompt, n))
-        if self._per_token is not None:
-            u = unit_draw("per_token", self.seed, self.id, prompt, n)
-            per_token_s = self._per_token.draw_s(u)
+        if draws is not None:
+            if self._delay is not None:
+                delay_s = self._delay.draw_s(draws.delay)
+            if self._per_token is not None:
+                per_token_s = self._per_token.draw_s(draws.per_token)
         return delay_s, per_token_s
 
 
