@@ -3,7 +3,8 @@
 It speaks the Gradient REST subset ``gradientai`` uses (``/api``) and the OpenAI-compatible
 API with true token streaming (``/v1``: :mod:`harness.emulator.openai_api`), both from one
 YAML config of models, answer rules, latency profiles and faults
-(:mod:`harness.emulator.profiles`).
+(:mod:`harness.emulator.profiles`); models may be noisy, right or wrong with a seeded
+probability and with drawn delays (:mod:`harness.emulator.noise`, docs/emulator.md).
 """
 
 from __future__ import annotations
