@@ -16,12 +16,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.analysis.compare import PairComparison, compare_pair
+from harness.analysis.counting import CaseTally, record_key_of
 from harness.analysis.errors import ErrorGroup, ErrorTally
 from harness.analysis.stats import wilson_interval
 from harness.analysis.text import clip_text
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.records.store import MANIFEST_FILE, read_manifest, read_records
+from harness.records.store import MANIFEST_FILE, RecordKey, read_manifest, read_records
 
 __all__ = [
     "FlakyCase",
@@ -102,9 +103,11 @@ class CaseRow(_Frozen):
 class AdapterSummary(_Frozen):
     """Aggregates for one adapter. ``failed`` includes ``errored``: an error is a failed case.
 
-    ``cases``, ``passed``, ``failed`` and ``errored`` count records (one per repeat). The pass
-    rate and its interval are over distinct cases (``distinct_cases``): each case counts once,
-    with its pass share across repeats, so repeating a case never narrows the interval.
+    ``cases`` are distinct case ids and ``requests`` the records counted (one per repeat,
+    superseded records left out: see ``counting``, shared with the console summary);
+    ``passed``, ``failed`` and ``errored`` count requests. The pass rate and its interval are
+    over the graded cases (``distinct_cases``): each case counts once, with its pass share
+    across repeats, so repeating a case never narrows the interval.
 
     A record whose judge could not answer (``judge_errored``) was not graded: it is in
     ``cases`` but in neither ``passed`` nor ``failed`` (nor ``errored``, the adapter's own
@@ -116,14 +119,19 @@ class AdapterSummary(_Frozen):
 
     name: str
     info: AdapterInfo | None
-    cases: int
+    cases: int = Field(description="Distinct case ids (a case repeated N times is one case)")
+    requests: int = Field(
+        default=0, description="Records counted: one per repeat, superseded records left out"
+    )
     passed: int
     failed: int
     errored: int
     pass_rate: float | None
     pass_rate_ci: tuple[float, float] | None
     distinct_cases: int = Field(
-        default=0, description="Cases (repeats counted once): the n of the pass-rate interval"
+        default=0,
+        description="Graded cases (repeats counted once; cases whose judge never answered "
+        "left out): the n of the pass-rate interval",
     )
     judge_errored: int = Field(
         default=0,
@@ -253,7 +261,8 @@ def _adapter_summary(
     """Aggregate one adapter: ``frame`` holds its scalar columns, ``rows`` its expectations."""
     n = len(frame)
     passed = int((frame["outcome"] == "pass").sum())
-    shares = list(_pass_shares(rows).values())
+    counted = _case_tally(rows)
+    shares = list(counted.pass_shares().values())
     share_sum = sum(shares)
     judge_errored = int(frame["judge_error"].sum())
     errored = int((frame["outcome"] == "error").sum()) - judge_errored
@@ -277,7 +286,8 @@ def _adapter_summary(
     return AdapterSummary(
         name=name,
         info=info,
-        cases=n,
+        cases=counted.cases,
+        requests=n,
         passed=passed,
         failed=n - passed - judge_errored,
         errored=errored,
@@ -305,15 +315,15 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     record wins and the earlier ones are counted in ``superseded_records``. Repeats of a case
     (``repeat: N``) are distinct rows, shown as ``case #2``, ``case #3``…
     """
-    latest: dict[tuple[str, str], _Row] = {}
-    failures: dict[tuple[str, str], FailedCase] = {}
+    latest: dict[RecordKey, _Row] = {}
+    failures: dict[RecordKey, FailedCase] = {}
     errors = ErrorTally()
     read = 0
     for record in records:
         read += 1
         errors.add(record)
         case_id = record.case_id + (f" #{record.repeat + 1}" if record.repeat else "")
-        key = (case_id, record.adapter)
+        key = record_key_of(record)  # the latest record of a key counts (``counting``)
         outcome = _outcome(record)
         latest[key] = _Row(  # a repeated key keeps its first position, takes the new row
             base_case_id=record.case_id,
@@ -392,18 +402,19 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     )
 
 
-def _pass_shares(rows: list[_Row]) -> dict[str, float]:
-    """Per case (repeats joined), the share of its graded repeats that passed; first-seen
-    order. Repeats whose judge could not answer are missing; a case with none graded is left
-    out (so it drops out of the pass rate and of the paired comparison)."""
-    tallies: dict[str, list[int]] = {}
+def _case_tally(rows: list[_Row]) -> CaseTally:
+    """The rows' cases, requests and pass shares, as ``counting`` defines them (repeats
+    joined; repeats whose judge could not answer are missing, and a case with none graded is
+    left out of the pass rate and of the paired comparison)."""
+    tally = CaseTally()
     for r in rows:
-        if r.judge_error:
-            continue
-        tally = tallies.setdefault(r.base_case_id or r.case_id, [0, 0])
-        tally[0] += r.outcome == "pass"
-        tally[1] += 1
-    return {case: p / total for case, (p, total) in tallies.items()}
+        tally.add(r.base_case_id or r.case_id, passed=r.outcome == "pass", graded=not r.judge_error)
+    return tally
+
+
+def _pass_shares(rows: list[_Row]) -> dict[str, float]:
+    """Per case (repeats joined), the share of its graded repeats that passed; first-seen."""
+    return _case_tally(rows).pass_shares()
 
 
 def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:

@@ -1,9 +1,10 @@
 """Per-adapter totals in one streaming pass over a run's records: the CLI's summary table.
 
 Unlike ``summarize`` (which keeps a row per record for the reports), this keeps only counters
-and an array of floats per adapter, so a 100,000-record run summarises in a few MB. Like
-``summarize``, a key (case_id, adapter, repeat) found more than once counts once, with its
-latest record; the copies are reported in ``RunTotals.duplicates``.
+and an array of floats per adapter, so a 100,000-record run summarises in a few MB. What
+counts is defined once, in ``counting``, for this and ``summarize``: a key (case_id, adapter,
+repeat) found more than once counts once, with its latest record (the copies are reported in
+``RunTotals.duplicates``); ``cases`` are distinct case ids, ``records`` the requests counted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness.analysis.counting import CaseIndex, CaseTally, record_key_of
 from harness.percentiles import percentile
 from harness.records import CaseRecord
 from harness.records.store import DuplicateRecords, RecordKey, read_manifest, read_records
@@ -37,6 +39,12 @@ class AdapterTotals:
     latencies_ms: array[float] = field(default_factory=lambda: array("d"))
     ttfts_ms: array[float] = field(default_factory=lambda: array("d"))
     ttft_emulated: bool = True
+    tally: CaseTally = field(default_factory=CaseTally)  # per case: the cases and pass rate
+
+    @property
+    def cases(self) -> int:
+        """Distinct case ids (a case repeated N times is one case and N ``records``)."""
+        return self.tally.cases
 
     @property
     def graded(self) -> int:
@@ -45,7 +53,8 @@ class AdapterTotals:
 
     @property
     def pass_rate(self) -> float | None:
-        return self.passed / self.graded if self.graded else None
+        """The mean of the cases' pass shares (``counting``), as the reports give it."""
+        return self.tally.pass_rate
 
     @property
     def never_answered(self) -> bool:
@@ -60,6 +69,7 @@ class AdapterTotals:
 
     def add(self, record: _Counted) -> None:
         self.records += 1
+        self.tally.add(record.case_id, passed=record.passed, graded=not record.judge_errored)
         self.passed += record.passed
         if record.errored:
             self.errored += 1
@@ -78,6 +88,7 @@ class _Counted:
     """The part of a record the totals count (a duplicate key's copies keep only this)."""
 
     adapter: str
+    case_id: str
     passed: bool
     errored: bool
     latency_ms: float | None
@@ -89,6 +100,7 @@ class _Counted:
     def of(cls, record: CaseRecord) -> _Counted:
         return cls(
             record.adapter,
+            record.case_id,
             record.passed,
             record.error is not None,
             record.latency_ms,
@@ -110,10 +122,6 @@ class RunTotals:
         return [a for a in self.adapters if a.never_answered]
 
 
-def _key(record: CaseRecord) -> RecordKey:
-    return (record.case_id, record.adapter, record.repeat)
-
-
 def _count(
     records: Iterable[CaseRecord], totals: dict[str, AdapterTotals], suspects: set[int]
 ) -> tuple[set[int], DuplicateRecords]:
@@ -128,7 +136,7 @@ def _count(
     copies: dict[RecordKey, int] = {}
     example: RecordKey | None = None
     for record in records:
-        key = _key(record)
+        key = record_key_of(record)
         h = hash(key)
         if h in suspects:
             latest[key] = _Counted.of(record)
@@ -158,7 +166,8 @@ def run_totals(run_dir: Path) -> RunTotals:
     candidates = [a.name for a in manifest.adapters if a.role != "judge"]
 
     def fresh() -> dict[str, AdapterTotals]:
-        return {name: AdapterTotals(name) for name in candidates}
+        index = CaseIndex()  # one copy of each case id for all adapters
+        return {name: AdapterTotals(name, tally=CaseTally(index)) for name in candidates}
 
     totals = fresh()
     again, _ = _count(read_records(run_dir), totals, set())

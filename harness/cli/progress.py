@@ -37,8 +37,10 @@ class _RateColumn(ProgressColumn):
 class RunProgress:
     """Feed it each CaseRecord; it shows rate, ETA, pass rate and errors per adapter."""
 
-    def __init__(self, adapters: list[str], cases: int, *, quiet: bool, console: Console) -> None:
-        self.cases = cases
+    def __init__(
+        self, adapters: list[str], requests: int, *, quiet: bool, console: Console
+    ) -> None:
+        self.requests = requests  # per adapter: cases x repeats
         self.quiet = quiet
         self.console = console
         self.counts = {a: [0, 0, 0] for a in adapters}  # done, passed, errored
@@ -62,7 +64,7 @@ class RunProgress:
             )
             for name in self.counts:
                 self._tasks[name] = self._progress.add_task(
-                    name, total=self.cases, pass_rate="-", errors=0
+                    name, total=self.requests, pass_rate="-", errors=0
                 )
             self._progress.start()
         return self
@@ -87,12 +89,12 @@ class RunProgress:
         now = time.monotonic()
         # plain log (CI): one line per adapter at most every LINE_INTERVAL_S, and a last one
         if not self.quiet and (
-            now - self._last_line[record.adapter] >= LINE_INTERVAL_S or c[0] == self.cases
+            now - self._last_line[record.adapter] >= LINE_INTERVAL_S or c[0] == self.requests
         ):
             self._last_line[record.adapter] = now
             elapsed = now - self._started
             self.console.print(
-                f"{record.adapter}: {c[0]}/{self.cases} done, pass {rate}, errors {c[2]}, "
-                f"{c[0] / max(elapsed, 1e-9):.1f} req/s",
+                f"{record.adapter}: {c[0]}/{self.requests} requests done, pass {rate}, "
+                f"errors {c[2]}, {c[0] / max(elapsed, 1e-9):.1f} req/s",
                 highlight=False,
             )

@@ -399,9 +399,12 @@ def _print_summary(run_dir: Path) -> RunTotals:
     manifest = read_manifest(run_dir)
     totals = run_totals(run_dir)
     table = Table(title=f"{manifest.suite_name} — {manifest.run_id}")
+    # cases and records that count are defined once (analysis.counting), as in the reports
+    repeated = any(a.records != a.cases for a in totals.adapters)
     for col in (
         "adapter",
         "cases",
+        *(["requests"] if repeated else []),
         "passed",
         "pass rate",
         "errors",
@@ -423,7 +426,8 @@ def _print_summary(run_dir: Path) -> RunTotals:
         rate = "-" if a.pass_rate is None else f"{a.pass_rate:.0%}"
         table.add_row(
             a.name,
-            str(a.records),
+            str(a.cases),
+            *([str(a.records)] if repeated else []),
             str(a.passed),
             rate,
             str(a.errored),
@@ -431,8 +435,18 @@ def _print_summary(run_dir: Path) -> RunTotals:
             ms(a.latency(90)),
             ttft,
         )
+    captions = []
+    if repeated:
+        captions.append(
+            "cases: distinct case ids; requests, passed and errors count requests; "
+            "pass rate: the mean of each case's share of passing repeats"
+        )
     if emulated:
-        table.caption = "* emulated streaming: the whole reply came in one chunk, so TTFT = latency"
+        captions.append(
+            "* emulated streaming: the whole reply came in one chunk, so TTFT = latency"
+        )
+    if captions:
+        table.caption = "\n".join(captions)
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))

@@ -250,9 +250,12 @@ def _adapters_table(infos: list[AdapterInfo]) -> Table:
 
 
 def _summary_table(adapters: tuple[AdapterSummary, ...]) -> Table:
+    # cases are distinct case ids, requests the records that count (analysis.counting)
+    repeated = any(a.requests != a.cases for a in adapters)
     columns = (
         "Adapter",
         "Cases",
+        *(["Requests"] if repeated else []),
         "Passed",
         "Failed",
         "Errored",
@@ -277,6 +280,7 @@ def _summary_table(adapters: tuple[AdapterSummary, ...]) -> Table:
             (
                 a.name,
                 str(a.cases),
+                *([str(a.requests)] if repeated else []),
                 str(a.passed),
                 str(a.failed),
                 str(a.errored),
@@ -322,10 +326,10 @@ def _summary_notes(adapters: tuple[AdapterSummary, ...]) -> tuple[str, ...]:
             "latency and TTFT are this run's times of a replay that waits out the recorded "
             "gaps, not of a model."
         )
-    repeated = [a for a in adapters if a.distinct_cases != a.cases]
+    repeated = [a for a in adapters if a.requests != a.cases]
     if repeated:
         counts = ", ".join(
-            f"{a.name}: {a.cases} requests over n={a.distinct_cases} cases" for a in repeated
+            f"{a.name}: {a.requests} requests over {a.cases} cases" for a in repeated
         )
         notes.append(
             f"Cases were repeated ({counts}). Each case counts once: the pass rate is the mean "

@@ -46,11 +46,13 @@ def test_totals_agree_with_summarize_on_duplicated_keys(write_suite: Write, tmp_
     assert summary.superseded_records == 3
     for adapter in summary.adapters:
         counted = next(t for t in totals.adapters if t.name == adapter.name)
-        assert (counted.records, counted.passed, counted.errored) == (
+        assert (counted.cases, counted.records, counted.passed, counted.errored) == (
             adapter.cases,
+            adapter.requests,
             adapter.passed,
             adapter.errored,
         )
+        assert counted.pass_rate == adapter.pass_rate
         assert counted.records == 4
     assert sum(t.passed for t in totals.adapters) == 8 - 3  # each flipped copy is the latest
 

@@ -64,7 +64,8 @@ def test_deterministic_data_gives_the_same_p_value_and_interval_at_repeat_1_and_
         assert a3.pass_rate == a1.pass_rate
         assert a3.pass_rate_ci == a1.pass_rate_ci
         assert (a1.distinct_cases, a3.distinct_cases) == (7, 7)
-        assert (a1.cases, a3.cases) == (7, 21)  # records are still counted as sent
+        assert (a1.cases, a3.cases) == (7, 7)  # a case is a case id (analysis.counting)
+        assert (a1.requests, a3.requests) == (7, 21)  # requests: one per repeat
     assert thrice.adapter("model-a").pass_rate_ci == pytest.approx(
         (0.4869, 0.9743), abs=1e-4
     )  # Wilson 6/7
@@ -80,19 +81,22 @@ def test_a_case_passes_the_paired_test_when_it_passes_at_least_half_its_repeats(
     b = summary.adapter("model-b")
     # Pass rate = mean per-case pass share: (0.5 + 0.25 + 1 + 1) / 7.
     assert b.pass_rate == pytest.approx(2.75 / 7)
-    assert b.distinct_cases == 7 and b.cases == 28
+    assert (b.distinct_cases, b.cases, b.requests) == (7, 7, 28)
 
 
-def test_report_states_n_cases_when_cases_are_repeated():
+def test_report_states_cases_and_requests_when_cases_are_repeated():
     content = build_content(summarize_records(_manifest(), _records(3)))
-    rate_cells = [row[5] for row in content.summary.rows]
-    assert all(", n=7)" in cell for cell in rate_cells), rate_cells
-    assert any("21 requests over n=7 cases" in note for note in content.summary_notes)
+    assert content.summary.columns[1:3] == ("Cases", "Requests")
+    assert [row[1:3] for row in content.summary.rows] == [("7", "21"), ("7", "21")]
+    rate_cells = [row[6] for row in content.summary.rows]
+    assert all(", n=" not in cell for cell in rate_cells), rate_cells  # n is the Cases column
+    assert any("21 requests over 7 cases" in note for note in content.summary_notes)
     assert any("share >= 0.5" in note for note in content.summary_notes)
 
 
 def test_report_without_repeats_keeps_the_plain_rate_cell():
     content = build_content(summarize_records(_manifest(), _records(1)))
+    assert "Requests" not in content.summary.columns
     assert all(", n=" not in row[5] for row in content.summary.rows)
     assert not any("repeated" in note for note in content.summary_notes)
 
@@ -101,5 +105,5 @@ def test_unequal_repeats_weigh_each_case_once():
     # A resumed run lost repeats: c1 ran 3 times (all fail for B), every other case once.
     records = [r for r in _records(3) if r.case_id == "c1" or r.repeat == 0]
     b = summarize_records(_manifest(), records).adapter("model-b")
-    assert (b.cases, b.distinct_cases, b.passed) == (9, 7, 2)
+    assert (b.cases, b.requests, b.distinct_cases, b.passed) == (7, 9, 7, 2)
     assert b.pass_rate == pytest.approx(2 / 7)  # per case, not 2 / 9 per record

@@ -50,7 +50,7 @@ def test_totals(tmp_path: Path) -> None:
         for i in range(1, 11):
             writer.write(_record("a", i, passed=i % 2 == 0, error=i == 10, emulated=True))
     (a,) = adapter_totals(tmp_path)
-    assert (a.name, a.records, a.passed, a.errored) == ("a", 10, 4, 1)
+    assert (a.name, a.cases, a.records, a.passed, a.errored) == ("a", 10, 10, 4, 1)
     assert a.pass_rate == pytest.approx(0.4)
     assert a.latency(50) == pytest.approx(5.0)  # 1..9 (the errored one has no latency)
     assert a.latency(90) == pytest.approx(8.2)
