@@ -9,8 +9,9 @@ import pytest
 from harness.analysis.counting import CaseTally
 from harness.analysis.summarize import summarize_run
 from harness.analysis.totals import run_totals
-from harness.records import AdapterInfo, CaseRecord, ErrorInfo, RunManifest
-from harness.records.store import RecordWriter, write_manifest
+from harness.records import AdapterInfo, CaseRecord, ErrorInfo
+from harness.records.store import RecordWriter
+from tests.unit.test_totals import write_run_manifest
 
 
 def _record(case: str, repeat: int, passed: bool, *, judge_failed: bool = False) -> CaseRecord:
@@ -43,19 +44,7 @@ def test_tally_counts_cases_once_and_averages_their_shares() -> None:
 def test_totals_and_summary_agree_on_uneven_repeats_and_superseded_records(
     tmp_path: Path,
 ) -> None:
-    write_manifest(
-        tmp_path,
-        RunManifest(
-            run_id="r",
-            suite_name="s",
-            suite_path="s.yaml",
-            suite_sha256="x",
-            harness_version="0",
-            case_count=3,
-            started_at="2026-01-01T00:00:00+00:00",
-            adapters=[AdapterInfo(name="a", type="t", model="m")],
-        ),
-    )
+    write_run_manifest(tmp_path, 3, [AdapterInfo(name="a", type="t", model="m")])
     records = [
         _record("c1", 0, True),  # superseded below by a failing copy
         _record("c1", 1, True),

@@ -29,22 +29,31 @@ def _record(
     )
 
 
-def test_totals(tmp_path: Path) -> None:
+def write_run_manifest(run_dir: Path, case_count: int, adapters: list[AdapterInfo]) -> None:
+    """A run.json for records written by hand (run 'r' of suite 's')."""
     write_manifest(
-        tmp_path,
+        run_dir,
         RunManifest(
             run_id="r",
             suite_name="s",
             suite_path="s.yaml",
             suite_sha256="x",
             harness_version="0",
-            case_count=10,
+            case_count=case_count,
             started_at="2026-01-01T00:00:00+00:00",
-            adapters=[
-                AdapterInfo(name="a", type="t", model="m"),
-                AdapterInfo(name="j", type="t", model="m", role="judge"),
-            ],
+            adapters=adapters,
         ),
+    )
+
+
+def test_totals(tmp_path: Path) -> None:
+    write_run_manifest(
+        tmp_path,
+        10,
+        [
+            AdapterInfo(name="a", type="t", model="m"),
+            AdapterInfo(name="j", type="t", model="m", role="judge"),
+        ],
     )
     with RecordWriter(tmp_path) as writer:
         for i in range(1, 11):
