@@ -342,7 +342,7 @@ def _follow(
     source = stmt.module or ""
     if stmt.level:
         prefix = _relative_base(module, stmt.level)
-        source = f"{prefix}.{source}" if source else prefix
+        source = ".".join(part for part in (prefix, source) if part)
     source_module = None
     if hops < _MAX_HOPS and source:
         # only a relative import stays beside the suite; an absolute one means an installed

@@ -156,3 +156,24 @@ def test_a_compiled_module_is_a_warning(tmp_path: Path) -> None:
     (warning,) = load_suite(suite, run_code=False).warnings
     assert warning.line == 3
     assert "'math'" in warning.message and "checked when it is imported" in warning.message
+
+
+def test_a_re_export_beside_the_suite_is_followed_and_runs_by_relative_import(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "checks.py").write_text("from .helpers import polite\n")
+    (tmp_path / "helpers.py").write_text("def polite(output, observation):\n    return True\n")
+    suite = tmp_path / "suite.yaml"
+    body = "name: s\nadapters:\n  x: {type: llama-index, class_path: 'llms:Echo'}\n"
+    (tmp_path / "llms.py").write_text("class Echo:\n    pass\n")
+    suite.write_text(body + "cases: [{id: a, prompt: hi, expect: [custom: checks:polite]}]\n")
+    assert load_suite(suite, run_code=False).warnings == ()  # followed to helpers.py's def
+    assert load_suite(suite).cases[0].expectations[0].options.function_object()("", None)
+
+    suite.write_text(
+        body + "cases: [{id: a, prompt: hi, expect: [custom: "
+        "{function: checks:polite, args: {word: x}}]}]\n"
+    )
+    with pytest.raises(SuiteError) as info:
+        load_suite(suite, run_code=False)
+    assert "cannot be called as fn(output, observation, word=…)" in str(info.value)
