@@ -65,6 +65,11 @@ def _frame(probabilities: np.ndarray, repeats: int, rng: np.random.Generator) ->
     )
 
 
+def _one_adapter_pilot(p: np.ndarray, cases: int, repeats: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return _frame(p[rng.integers(0, p.size, cases)], repeats, rng)
+
+
 def _true_variance(p: np.ndarray, q: np.ndarray, repeats: int) -> float:
     return float(np.var(p - q) + np.mean(p * (1 - p) + q * (1 - q)) / repeats)
 
@@ -130,9 +135,7 @@ def test_plan_from_a_pilot_reaches_the_power(
 def test_one_adapter_pilot_matches_the_correlation_formula(
     population: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    p, _ = population
-    rng = np.random.default_rng(4)
-    frame = _frame(p[rng.integers(0, p.size, 500)], 1, rng)
+    frame = _one_adapter_pilot(population[0], 500, 1, seed=4)
     share = frame["passed"].mean()
     for rho in (0.3, 0.7):
         spread = pass_spread_one(frame, rho)
@@ -144,9 +147,8 @@ def test_one_adapter_pilot_matches_the_correlation_formula(
 def test_one_adapter_pilot_with_repeats_splits_the_variance(
     population: tuple[np.ndarray, np.ndarray],
 ) -> None:
-    p, _ = population
-    rng = np.random.default_rng(5)
-    frame = _frame(p[rng.integers(0, p.size, 800)], 4, rng)
+    p = population[0]
+    frame = _one_adapter_pilot(p, 800, 4, seed=5)
     spread = pass_spread_one(frame, 0.3)
     within = float(np.mean(p * (1 - p)))
     assert spread.within == pytest.approx(2 * within, rel=0.1)
