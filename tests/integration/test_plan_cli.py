@@ -114,7 +114,7 @@ def test_pair_pilot_json(reports: Path) -> None:
     expected = n_for_proportion_paired(0.05, discordance + 0.05**2)
     assert options[1]["cases_needed"] == expected
     assert (
-        f"you need about {passing['cases_needed']:,} cases with 3 repeats each"
+        f"you need about {passing['cases_needed']:,} cases, with 3 repeats each"
         in (passing["sentence"])
     )
     assert f"(you have {CASES})" in passing["sentence"]

@@ -201,7 +201,7 @@ def _by_repeats(spread: Spread, cases_for: _CasesFor) -> list[RepeatsOption]:
 
 
 def _with_repeats(repeats: int) -> str:
-    return f" with {repeats} repeats each" if repeats > 1 else ""
+    return f", with {repeats} repeats each" if repeats > 1 else ""
 
 
 def _sentence(
@@ -223,9 +223,9 @@ def _sentence(
         else:
             parts.append(f"{head} you need about {needed:,} cases{repeats} (you have {have:,}).")
     if mde is None:
-        parts.append(f"With {have:,} cases{repeats} no change in {what} can be detected.")
+        parts.append(f"With {have:,} cases no change in {what} can be detected.")
     else:
-        parts.append(f"With {have:,} cases{repeats} the smallest detectable change is {mde}.")
+        parts.append(f"With {have:,} cases the smallest detectable change is {mde}.")
     return " ".join(parts)
 
 
