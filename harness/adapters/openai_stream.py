@@ -1,8 +1,9 @@
 """One streamed request to an OpenAI-compatible server: SSE events → a response per token.
 
 ``Endpoint`` is what every request of an LLM shares (URLs, key, headers, timeout), resolved
-once; ``stream_responses`` posts one body with ``stream: true`` and turns the event stream into
-responses as the chunks arrive, then one summary with the finish reason and token usage.
+once; ``stream_pieces`` posts one body with ``stream: true`` and yields each chunk's token as it
+arrives, then one summary with the finish reason and token usage; ``stream_responses`` is the
+same stream as llama-index responses (a ``ResponseStream``, whose ``deltas()`` skip them).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any, TypeVar
 import aiohttp
 from pydantic import SecretStr
 
+from harness.adapters.deltas import Piece, ResponseStream
 from harness.adapters.http import AsyncHttpClient
 from harness.adapters.openai_errors import error_for_status, stream_error_event, transport_error
 from harness.adapters.openai_options import resolve_api_key
 from harness.adapters.sse import SSEDecoder
 from harness.errors import ConnectionFailedError, ServerError
 
-__all__ = ["Endpoint", "stream_responses"]
+__all__ = ["Endpoint", "stream_pieces", "stream_responses"]
 
 _R = TypeVar("_R")
 
@@ -65,7 +67,7 @@ class Endpoint:
         )
 
 
-async def stream_responses(
+def stream_responses(
     http: AsyncHttpClient,
     endpoint: Endpoint,
     body: dict[str, Any],
@@ -77,12 +79,22 @@ async def stream_responses(
 
     ``respond(text, delta, raw, extra)`` makes each response: ``text`` everything so far,
     ``delta`` the chunk's text (``""`` for the summary, whose ``raw`` is ``{"finish_reason",
-    "usage"}`` and whose ``extra`` holds ``finish_reason`` and the usage counts).
-    The hot path: one ``json.loads`` per event and no other per-chunk validation.
+    "usage"}`` and whose ``extra`` holds ``finish_reason`` and the usage counts). The stream
+    is a :class:`ResponseStream`: its ``deltas()`` are :func:`stream_pieces`, unbuilt.
+    """
+    return ResponseStream(stream_pieces(http, endpoint, body, what=what), respond)
+
+
+async def stream_pieces(
+    http: AsyncHttpClient, endpoint: Endpoint, body: dict[str, Any], *, what: str
+) -> AsyncGenerator[Piece, None]:
+    """Post ``body`` and yield ``(token, chunk, {})`` per content chunk, then the summary.
+
+    The hot path: one ``json.loads`` per event, no other per-chunk validation, and no running
+    text (constant work per chunk, whatever came before).
     """
     content_key = "delta" if endpoint.chat else None
     data = json.dumps(body).encode()
-    text = ""
     tokens = 0
     finish_reason: Any = None
     usage: Any = None
@@ -137,9 +149,8 @@ async def stream_responses(
                             status=200,
                         ) from None
                     if token:
-                        text += token
                         tokens += 1
-                        yield respond(text, token, chunk, {})
+                        yield token, chunk, {}
                 if done:
                     break
             if not done:
@@ -156,7 +167,7 @@ async def stream_responses(
         ) from None
     summary = _usage(usage)
     extra: dict[str, Any] = {"finish_reason": finish_reason, **(summary or {})}
-    yield respond(text, "", {"finish_reason": finish_reason, "usage": summary}, extra)
+    yield "", {"finish_reason": finish_reason, "usage": summary}, extra
 
 
 def _usage(usage: Any) -> dict[str, int] | None:

@@ -34,6 +34,7 @@ from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from pydantic import ConfigDict, Field, PrivateAttr
 
+from harness.adapters.deltas import Piece, ResponseStream, listened
 from harness.adapters.replay_options import ReplayTiming
 from harness.errors import ConfigurationError
 from harness.records.cassette import (
@@ -111,19 +112,32 @@ def _raw(entry: CassetteEntry) -> dict[str, Any]:
     return {"finish_reason": entry.finish_reason, "usage": entry.usage, REPLAY_RAW_KEY: recorded}
 
 
-def _completion(text: str, delta: str | None, raw: dict[str, Any]) -> CompletionResponse:
-    return CompletionResponse(
-        text=text, delta=delta, raw=raw, additional_kwargs={"finish_reason": raw["finish_reason"]}
-    )
+def _extra(raw: dict[str, Any]) -> dict[str, Any]:
+    return {"finish_reason": raw["finish_reason"]}
 
 
-def _chat(text: str, delta: str | None, raw: dict[str, Any]) -> ChatResponse:
+def _completion(
+    text: str, delta: str | None, raw: dict[str, Any], extra: dict[str, Any]
+) -> CompletionResponse:
+    return CompletionResponse(text=text, delta=delta, raw=raw, additional_kwargs=extra)
+
+
+def _chat(text: str, delta: str | None, raw: dict[str, Any], extra: dict[str, Any]) -> ChatResponse:
     return ChatResponse(
         message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
         delta=delta,
         raw=raw,
-        additional_kwargs={"finish_reason": raw["finish_reason"]},
+        additional_kwargs=extra,
     )
+
+
+def _whole(
+    make: Callable[[str, str | None, dict[str, Any], dict[str, Any]], _R],
+    text: str,
+    entry: CassetteEntry,
+) -> _R:
+    raw = _raw(entry)
+    return make(text, None, raw, _extra(raw))
 
 
 async def _sleep_until(deadline: float) -> None:
@@ -249,33 +263,30 @@ class ReplayLLM(CustomLLM):
 
     # -- serving -----------------------------------------------------------------------------
 
-    async def _serve_async(
-        self,
-        entry: CassetteEntry,
-        start: float,
-        make: Callable[[str, str | None, dict[str, Any]], _R],
-    ) -> AsyncGenerator[_R, None]:
+    async def _pieces_async(
+        self, entry: CassetteEntry, start: float
+    ) -> AsyncGenerator[Piece, None]:
+        """The recorded chunks as pieces, constant work each (no running text)."""
         recorded = self.timing == "recorded"
         raw = _raw(entry)
-        text = ""
         for chunk, offset in zip(entry.chunks, entry.chunk_offsets_ns, strict=True):
             if recorded:
                 await _sleep_until(start + offset * _NS)
-            text += chunk
-            yield make(text, chunk, raw)
+            yield chunk, raw, _extra(raw)
         if recorded:
             await _sleep_until(start + entry.end_offset_ns * _NS)
         if entry.error is not None:
             raise error_from_cassette(entry.error)
         if not entry.chunks:
-            yield make("", "", raw)
+            yield "", raw, _extra(raw)
 
     def _serve_sync(
         self,
         entry: CassetteEntry,
         start: float,
-        make: Callable[[str, str | None, dict[str, Any]], _R],
+        make: Callable[[str, str, Any, dict[str, Any]], _R],
     ) -> Generator[_R, None, None]:
+        """Responses with the text so far, as llama-index requires (a copy of it per chunk)."""
         recorded = self.timing == "recorded"
         raw = _raw(entry)
         text = ""
@@ -283,13 +294,13 @@ class ReplayLLM(CustomLLM):
             if recorded:
                 _block_until(start + offset * _NS)
             text += chunk
-            yield make(text, chunk, raw)
+            yield make(text, chunk, raw, _extra(raw))
         if recorded:
             _block_until(start + entry.end_offset_ns * _NS)
         if entry.error is not None:
             raise error_from_cassette(entry.error)
         if not entry.chunks:
-            yield make("", "", raw)
+            yield make("", "", raw, _extra(raw))
 
     def _whole_sync(self, entry: CassetteEntry, start: float) -> str:
         if self.timing == "recorded":
@@ -324,7 +335,7 @@ class ReplayLLM(CustomLLM):
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         start = time.perf_counter()
         entry = self._take(self._identity(prompt, None, kwargs))
-        return _completion(self._whole_sync(entry, start), None, _raw(entry))
+        return _whole(_completion, self._whole_sync(entry, start), entry)
 
     @llm_completion_callback()
     def stream_complete(
@@ -340,21 +351,34 @@ class ReplayLLM(CustomLLM):
     ) -> CompletionResponse:
         start = asyncio.get_running_loop().time()
         entry = self._take(self._identity(prompt, None, kwargs))
-        return _completion(await self._whole_async(entry, start), None, _raw(entry))
+        return _whole(_completion, await self._whole_async(entry, start), entry)
 
-    @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        start = asyncio.get_running_loop().time()
-        entry = self._take(self._identity(prompt, None, kwargs))
-        return self._serve_async(entry, start, _completion)
+        """A :class:`ResponseStream` of the recording (``deltas()`` is the runner's path).
+
+        llama-index's callback events (one per chunk) are sent only when a handler listens:
+        their wrapper would build every response, and hide the stream's ``deltas()``.
+        """
+        if listened(self):
+            observed: CompletionResponseAsyncGen = await self._astream_complete_observed(
+                prompt, formatted, **kwargs
+            )
+            return observed
+        return self._stream_async(prompt, None, kwargs, _completion)
+
+    @llm_completion_callback()
+    async def _astream_complete_observed(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return self._stream_async(prompt, None, kwargs, _completion)
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         start = time.perf_counter()
         entry = self._take(self._identity(None, messages, kwargs))
-        return _chat(self._whole_sync(entry, start), None, _raw(entry))
+        return _whole(_chat, self._whole_sync(entry, start), entry)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
@@ -366,12 +390,30 @@ class ReplayLLM(CustomLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         start = asyncio.get_running_loop().time()
         entry = self._take(self._identity(None, messages, kwargs))
-        return _chat(await self._whole_async(entry, start), None, _raw(entry))
+        return _whole(_chat, await self._whole_async(entry, start), entry)
 
-    @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
+        """The recording of ``messages``; callback events as in :meth:`astream_complete`."""
+        if listened(self):
+            observed: ChatResponseAsyncGen = await self._astream_chat_observed(messages, **kwargs)
+            return observed
+        return self._stream_async(None, messages, kwargs, _chat)
+
+    @llm_chat_callback()
+    async def _astream_chat_observed(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return self._stream_async(None, messages, kwargs, _chat)
+
+    def _stream_async(
+        self,
+        prompt: str | None,
+        messages: Sequence[ChatMessage] | None,
+        kwargs: dict[str, Any],
+        make: Callable[[str, str, Any, dict[str, Any]], _R],
+    ) -> ResponseStream[_R]:
         start = asyncio.get_running_loop().time()
-        entry = self._take(self._identity(None, messages, kwargs))
-        return self._serve_async(entry, start, _chat)
+        entry = self._take(self._identity(prompt, messages, kwargs))
+        return ResponseStream(self._pieces_async(entry, start), make)
