@@ -23,6 +23,7 @@ from harness.analysis.paired.pilot import (
     pass_spread_paired,
 )
 from harness.analysis.paired.power import (
+    exact_discordant_floor,
     mde_mean_paired,
     mde_proportion_paired,
     n_for_mean_paired,
@@ -148,14 +149,18 @@ def _pass_cases(share: float, variance: float, repeats: int, s: PlanSettings) ->
     """Cases for a pass-rate change of ``share`` when per-case differences vary by ``variance``.
 
     One answer per case: exact McNemar, whose discordance under the change is the pilot's
-    variance plus the change squared (at least the change itself). More: a paired t-test.
+    variance plus the change squared (at least the change itself). More: a paired t-test, and
+    at least enough cases that the change moves the exact floor's worth of them (a pilot with
+    no noise would otherwise plan 2 cases).
     """
     if not math.isfinite(variance):
         return None
     if repeats == 1:
         discordance = min(1.0, max(abs(share), variance + share * share))
         return n_for_proportion_paired(share, discordance, alpha=s.alpha, power=s.power)
-    return n_for_mean_paired(share, math.sqrt(variance), alpha=s.alpha, power=s.power)
+    n = n_for_mean_paired(share, math.sqrt(variance), alpha=s.alpha, power=s.power)
+    floor = math.ceil(exact_discordant_floor(s.alpha) / abs(share) - 1e-9)
+    return None if n is None else max(n, floor)
 
 
 def _pass_mde(n: int, variance: float, repeats: int, s: PlanSettings) -> float:
@@ -167,7 +172,8 @@ def _pass_mde(n: int, variance: float, repeats: int, s: PlanSettings) -> float:
     if not math.isfinite(variance):
         return math.inf
     if repeats > 1:
-        return mde_mean_paired(n, math.sqrt(variance), alpha=s.alpha, power=s.power)
+        mde = mde_mean_paired(n, math.sqrt(variance), alpha=s.alpha, power=s.power)
+        return max(mde, exact_discordant_floor(s.alpha) / n)
     delta = 0.0
     for _ in range(100):
         discordance = min(1.0, max(delta, variance + delta * delta))
@@ -200,8 +206,18 @@ def _by_repeats(spread: Spread, cases_for: _CasesFor) -> list[RepeatsOption]:
     return options
 
 
+_NO_SPREAD = (
+    "the pilot's per-case differences have no spread (every case changed alike, or none did): "
+    "there is no noise to measure, so this plan is a lower bound; a larger pilot gives a real one"
+)
+
+
 def _with_repeats(repeats: int) -> str:
     return f", with {repeats} repeats each" if repeats > 1 else ""
+
+
+def _cases(n: int) -> str:
+    return f"{n:,} case" if n == 1 else f"{n:,} cases"
 
 
 def _sentence(
@@ -221,11 +237,11 @@ def _sentence(
                 f"{head}: the pilot cannot say how many cases (too few cases to measure the noise)."
             )
         else:
-            parts.append(f"{head} you need about {needed:,} cases{repeats} (you have {have:,}).")
+            parts.append(f"{head} you need about {_cases(needed)}{repeats} (you have {have:,}).")
     if mde is None:
-        parts.append(f"With {have:,} cases no change in {what} can be detected.")
+        parts.append(f"With {_cases(have)} no change in {what} can be detected.")
     else:
-        parts.append(f"With {have:,} cases the smallest detectable change is {mde}.")
+        parts.append(f"With {_cases(have)} the smallest detectable change is {mde}.")
     return " ".join(parts)
 
 
@@ -255,7 +271,7 @@ def _figure(
         by_repeats=_by_repeats(spread, cases_for) if detect is not None else [],
         estimated_from=estimated_from,
         sentence=sentence,
-        notes=list(spread.notes),
+        notes=[*spread.notes, *([_NO_SPREAD] if variance == 0 else [])],
     )
 
 
