@@ -18,7 +18,7 @@ from harness.analysis.paired.conditions import condition_warnings, status_warnin
 from harness.analysis.paired.flips import FlippedCase, flipped_cases
 from harness.analysis.paired.frame import metric_directions, score_metrics
 from harness.analysis.paired.results import PairComparisonResult
-from harness.analysis.paired.sources import CompareInputError, LoadedSource
+from harness.analysis.paired.sources import CompareInputError, LoadedSource, gc_paused
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -219,12 +219,14 @@ def compare_sources(
             seed=seed,
             alpha=alpha,
         )
+        with gc_paused():
+            flipped = flipped_cases(b, c)
         entries.append(
             PairEntry(
                 **dict(result),
                 headline=headline(result),
                 counts=_counts(result),
-                flipped=flipped_cases(b, c),
+                flipped=flipped,
             )
         )
     same = base is candidate
