@@ -214,3 +214,18 @@ def test_our_adapters_streams_offer_the_delta_path(
         return found
 
     assert asyncio.run(kinds()) == [True, True]
+
+
+def test_replay_still_sends_llama_index_events_when_a_handler_listens(cassette: Path) -> None:
+    from llama_index.core.callbacks import CallbackManager, CBEventType, LlamaDebugHandler
+
+    debug = LlamaDebugHandler()
+    llm = ReplayLLM.from_cassette(cassette)
+    llm.callback_manager = CallbackManager([debug])
+    case = Case(id="n10000", prompt="go 10000", expectations=())
+    sent = asyncio.run(send(llm, case, timeout_s=120))
+    assert sent.text == _replay_text(10_000) and len(sent.chunk_ns) == 10_000
+    [(start, end)] = debug.get_event_pairs(CBEventType.LLM)
+    assert start.payload is not None and end.payload is not None
+    completion = end.payload["completion"]  # the last response: the whole text, as before
+    assert completion.text == _replay_text(10_000)
