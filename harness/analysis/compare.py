@@ -1,14 +1,29 @@
-"""Paired comparison of two adapters on the cases both ran: discordant counts, McNemar, verdict."""
+"""Paired comparison of two adapters on the cases both ran: discordant counts, McNemar, verdict,
+and the paired engine's quality figures (the one ``harness compare`` uses)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from harness.analysis.paired.results import FigureResult, PairComparisonResult
 from harness.analysis.stats import format_p_value, mcnemar_exact_p
 
-__all__ = ["SIGNIFICANCE_LEVEL", "PairComparison", "compare_pair"]
+if TYPE_CHECKING:
+    from harness.analysis.paired.frame import FrameBuilder
+
+__all__ = [
+    "IN_RUN_RESAMPLES",
+    "SIGNIFICANCE_LEVEL",
+    "PairComparison",
+    "compare_pair",
+    "quality_results",
+]
+
+IN_RUN_RESAMPLES = 1000
+"""Bootstrap resamples of the in-run comparison (``harness compare`` uses the engine's 2000)."""
 
 SIGNIFICANCE_LEVEL = 0.05
 """Below this p-value a difference is called "unlikely to be chance"."""
@@ -32,6 +47,26 @@ class PairComparison(BaseModel):
     b_passed_a_failed: int
     p_value: float
     verdict: str
+    figures: tuple[FigureResult, ...] = Field(
+        default=(),
+        description="The paired engine's quality figures of B against A (pass rate, error rate, "
+        "each metric's mean score), Holm-adjusted together; timing figures are left to "
+        "`harness compare RUN --pair A:B`",
+    )
+
+    @property
+    def engine_summary(self) -> str:
+        """One sentence: how many figures are better, worse or no different, and which."""
+        if not self.figures:
+            return ""
+        counts = {v: sum(f.verdict == v for f in self.figures) for v in _VERDICTS}
+        text = (
+            f"{self.adapter_b} vs {self.adapter_a}, paired engine over {len(self.figures)} "
+            f"quality figures (Holm-adjusted): {counts['better']} better, {counts['worse']} "
+            f"worse, {counts['no_difference']} no difference"
+        )
+        called = [_called(f) for f in self.figures if f.verdict != "no_difference"]
+        return text + (f" ({'; '.join(called)})." if called else ".")
 
     @property
     def significant(self) -> bool:
@@ -45,11 +80,13 @@ def compare_pair(
     adapter_b: str,
     passed_a: Mapping[str, bool],
     passed_b: Mapping[str, bool],
+    engine: PairComparisonResult | None = None,
 ) -> PairComparison:
     """Compare two adapters case by case (``case_id -> passed``), over the cases both ran.
 
     Pairing matters: two adapters with equal pass rates can still differ on which cases they
-    pass, and a paired test has far more power than comparing two rates.
+    pass, and a paired test has far more power than comparing two rates. ``engine``: the
+    paired engine's result for (A, B) (:func:`quality_results`), kept in ``figures``.
     """
     shared = [case for case in passed_a if case in passed_b]
     both_passed = both_failed = a_only = b_only = 0
@@ -74,7 +111,59 @@ def compare_pair(
         b_passed_a_failed=b_only,
         p_value=p,
         verdict=_verdict(adapter_a, adapter_b, len(shared), a_only, b_only, p),
+        figures=tuple(engine.figures) if engine is not None else (),
     )
+
+
+_VERDICTS = ("better", "worse", "no_difference")
+_TIMING_COLUMNS = ("latency_ms", "ttft_ms", "itl_ms", "tokens_per_s")
+
+
+def _called(figure: FigureResult) -> str:
+    def change(value: float) -> str:
+        return f"{value * 100:+.1f} pts" if figure.unit == "share" else f"{value:+.3f}"
+
+    text = f"{figure.figure} {figure.verdict}"
+    if figure.delta is not None:
+        text += f" {change(figure.delta)}"
+    if figure.ci is not None:
+        text += f", 95% CI {change(figure.ci[0])} to {change(figure.ci[1])}"
+    if figure.p_adjusted is not None:
+        text += f", adjusted {format_p_value(figure.p_adjusted, SIGNIFICANCE_LEVEL)}"
+    return text
+
+
+def quality_results(
+    builders: Mapping[str, FrameBuilder], pairs: Iterable[tuple[str, str]], *, seed: int = 0
+) -> dict[tuple[str, str], PairComparisonResult]:
+    """The paired engine's quality figures for each (A, B) of one run (both with records).
+
+    Timing columns are blanked, so the engine leaves out its timing figures: their bootstrap
+    of percentiles costs seconds per pair on a 100,000-record run, too much for every pair
+    of every run's report; ``harness compare RUN --pair A:B`` computes them.
+    """
+    from harness.analysis.paired.engine import compare_frames
+    from harness.analysis.paired.frame import metric_directions, score_metrics
+
+    frames = {
+        name: builder.frame().assign(**dict.fromkeys(_TIMING_COLUMNS, float("nan")))
+        for name, builder in builders.items()
+        if len(builder)
+    }
+    results = {}
+    for a, b in pairs:
+        if a in frames and b in frames:
+            metrics = sorted({*score_metrics(frames[a]), *score_metrics(frames[b])})
+            results[(a, b)] = compare_frames(
+                frames[a],
+                frames[b],
+                pair=(a, b),
+                higher_is_better=metric_directions(metrics),
+                seed=seed,
+                alpha=SIGNIFICANCE_LEVEL,
+                n_resamples=IN_RUN_RESAMPLES,
+            )
+    return results
 
 
 def _cases(n: int) -> str:

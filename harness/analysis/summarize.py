@@ -15,9 +15,10 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.analysis.compare import PairComparison, compare_pair
+from harness.analysis.compare import PairComparison, compare_pair, quality_results
 from harness.analysis.counting import CaseTally, record_key_of
 from harness.analysis.errors import ErrorGroup, ErrorTally
+from harness.analysis.paired.frame import FrameBuilder
 from harness.analysis.stats import wilson_interval
 from harness.analysis.text import clip_text
 from harness.errors import HarnessError
@@ -319,9 +320,11 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     failures: dict[RecordKey, FailedCase] = {}
     errors = ErrorTally()
     read = 0
+    builders: dict[str, FrameBuilder] = {}  # per adapter: the paired engine's table
     for record in records:
         read += 1
         errors.add(record)
+        builders.setdefault(record.adapter, FrameBuilder()).add(record)
         case_id = record.case_id + (f" #{record.repeat + 1}" if record.repeat else "")
         key = record_key_of(record)  # the latest record of a key counts (``counting``)
         outcome = _outcome(record)
@@ -379,8 +382,9 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         n: {c: share >= CASE_PASS_SHARE for c, share in _pass_shares(by_adapter[n]).items()}
         for n in names
     }
+    quality = quality_results(builders, combinations(names, 2))
     comparisons = tuple(
-        compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b])
+        compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b], quality.get((a, b)))
         for a, b in combinations(names, 2)
     )
     adapter_pos = {n: i for i, n in enumerate(names)}

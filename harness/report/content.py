@@ -468,7 +468,9 @@ def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -
         summary_notes=_summary_notes(summary.adapters),
         expectations=_expectations_table(summary.adapters),
         comparisons=_comparisons_table(summary.comparisons),
-        verdicts=tuple(c.verdict for c in summary.comparisons),
+        verdicts=tuple(
+            line for c in summary.comparisons for line in (c.verdict, c.engine_summary) if line
+        ),
         comparison_notes=_comparison_notes(summary.comparisons),
         failures=_failure_groups(summary, max_failures),
         flaky=_flaky_table(summary),

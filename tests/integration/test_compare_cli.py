@@ -244,3 +244,24 @@ def test_bad_inputs_exit_4_with_a_clear_message(
     assert "Usage: " in done.stderr and "Traceback" not in done.stderr
     for fragment in fragments:
         assert fragment in done.stderr, (fragment, done.stderr)
+
+
+def test_the_run_report_uses_the_same_engine(runs: Path) -> None:
+    from harness.analysis.summarize import summarize_run
+    from harness.report import write_reports
+
+    (pair,) = summarize_run(runs / "reports" / "v2").comparisons
+    assert (pair.adapter_a, pair.adapter_b) == ("bot", "ref")
+    in_run = {f.figure: f for f in pair.figures}
+    assert "latency_p50_ms" not in in_run  # timing figures: harness compare's job
+    assert in_run["pass_rate"].verdict == "better"  # ref (v1) against bot (v2)
+    done = _cli(runs, "reports/v2", "--pair", "bot:ref", "--out", "same-engine")
+    assert done.returncode == 0, done.stderr
+    (compared,) = json.loads((runs / "same-engine" / "compare.json").read_text())["pairs"]
+    figure = _figure(compared, "pass_rate")
+    for key in ("n", "base", "candidate", "delta", "ci", "p_value", "verdict"):
+        assert in_run["pass_rate"].model_dump()[key] == figure[key], key
+    write_reports(runs / "reports" / "v2", ["markdown"])
+    report = (runs / "reports" / "v2" / "report.md").read_text()
+    assert "ref vs bot, paired engine over " in report
+    assert "pass\\_rate better +40.0 pts" in report
