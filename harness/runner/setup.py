@@ -47,12 +47,22 @@ def versions() -> dict[str, str]:
     return out
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), so a comparison can tell machines apart."""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor()
+
+
 def machine_info() -> dict[str, Any]:
     return {
         "node": platform.node(),
         "system": platform.system(),
         "release": platform.release(),
         "machine": platform.machine(),
+        "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "python_implementation": platform.python_implementation(),
     }

@@ -106,6 +106,8 @@ def test_two_runs_planted_regression_is_worse(runs: Path) -> None:
     assert (doc["base"]["run_id"], doc["candidate"]["run_id"]) == ("v1", "v2")
     assert (doc["seed"], doc["alpha"], doc["same_run"]) == (0, 0.05, False)
     assert doc["warnings"] == []  # same suite, machine, concurrency: nothing to warn about
+    machine = json.loads((runs / "reports" / "v1" / "run.json").read_text())["machine"]
+    assert isinstance(machine["cpu"], str)  # recorded, so a CPU change can be warned about
     assert [(p["pair"]["base"], p["pair"]["candidate"]) for p in doc["pairs"]] == [
         ("bot", "bot"),
         ("ref", "ref"),
