@@ -57,7 +57,7 @@ def _print_pair(console: Console, pair: PairEntry, alpha: float) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from harness.report.compare_format import figure_cells, figure_label
+    from harness.report.compare_format import figure_cells, grouped_notes
 
     console.print(Text(pair.headline, style="bold"))
     table = Table(title_justify="left")
@@ -72,8 +72,7 @@ def _print_pair(console: Console, pair: PairEntry, alpha: float) -> None:
         row.append(Text(cells[8]))
         table.add_row(*row)
     console.print(table)
-    notes = [f"{figure_label(f.figure)}: {n}" for f in pair.figures for n in f.notes] + pair.notes
-    for note in notes:
+    for note in grouped_notes(pair):
         console.print(Text(f"  note: {note}", style="dim"))
     for label, ids in (("base", pair.base_only), ("candidate", pair.candidate_only)):
         if ids:

@@ -7,13 +7,14 @@ survive a screen reader or a colour-blind reader).
 
 from __future__ import annotations
 
-from harness.analysis.paired.results import FigureResult
+from harness.analysis.paired.results import FigureResult, PairComparisonResult
 from harness.analysis.stats import format_p_value
 
 __all__ = [
     "FIGURE_LABELS",
     "VERDICT_LABELS",
     "figure_cells",
+    "grouped_notes",
     "figure_label",
     "format_delta",
     "format_p",
@@ -114,3 +115,12 @@ def figure_cells(figure: FigureResult, alpha: float) -> tuple[str, ...]:
         _verdict_cell(figure),
         mde,
     )
+
+
+def grouped_notes(pair: PairComparisonResult) -> list[str]:
+    """The figures' notes, each text once with the figures it applies to, then the pair's."""
+    by_text: dict[str, list[str]] = {}
+    for figure in pair.figures:
+        for note in figure.notes:
+            by_text.setdefault(note, []).append(figure_label(figure.figure))
+    return [f"{', '.join(names)}: {text}" for text, names in by_text.items()] + pair.notes

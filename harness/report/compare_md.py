@@ -14,7 +14,12 @@ from harness.analysis.paired.document import CompareDocument, PairEntry
 from harness.analysis.paired.flips import FlippedCase, FlipSide
 from harness.analysis.text import clip_text
 from harness.report.base import write_text
-from harness.report.compare_format import VERDICT_LABELS, figure_cells, figure_label
+from harness.report.compare_format import (
+    VERDICT_LABELS,
+    figure_cells,
+    figure_label,
+    grouped_notes,
+)
 from harness.report.markdown import md_code, md_text
 
 __all__ = [
@@ -117,8 +122,7 @@ def _pair_lines(doc: CompareDocument, pair: PairEntry) -> list[str]:
         *(_row(figure_cells(f, doc.alpha)) for f in pair.figures),
         "",
     ]
-    notes = [f"{figure_label(f.figure)}: {n}" for f in pair.figures for n in f.notes]
-    notes += pair.notes
+    notes = grouped_notes(pair)
     if notes:
         out += ["Notes:", "", *(f"- {md_text(n)}" for n in notes), ""]
     methods: dict[str, list[str]] = {}

@@ -55,7 +55,6 @@ def test_same_conditions_no_warning() -> None:
         ({"machine__system": "Darwin"}, "operating system differs"),
         ({"harness_version": "0.2.0"}, "harness version differs: base '0.1.0', candidate '0.2.0'"),
         ({"versions__python": "3.12.1"}, "Python version differs"),
-        ({"suite_sha256": "cd" * 32}, "suite sha256 differs: base 'abababababab', candidate"),
         ({"execution__warmup_requests_per_adapter": 3}, "warm-up requests per adapter differs"),
     ],
 )  # fmt: skip
@@ -63,6 +62,14 @@ def test_each_difference_is_named(change: dict[str, Any], warning: str) -> None:
     (found,) = condition_warnings(_run("a"), _run("b", **change), [("v1", "v1")])
     assert found.startswith(warning), found
     assert found.endswith("timings from the two runs may not be comparable")
+
+
+def test_a_different_suite_says_what_may_differ() -> None:
+    (found,) = condition_warnings(_run("a"), _run("b", suite_sha256="cd" * 32), [])
+    assert found == (
+        "suite sha256 differs: base 'abababababab', candidate 'cdcdcdcdcdcd'; the runs used "
+        "different suite files (cases, expectations or adapters may differ)"
+    )
 
 
 def test_per_adapter_limits_of_the_compared_adapters() -> None:

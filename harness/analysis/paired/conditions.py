@@ -30,10 +30,13 @@ _UNSET = object()
 _TAIL = "timings from the two runs may not be comparable"
 
 
-def _differs(what: str, base: Any, candidate: Any) -> str | None:
+_SUITE_TAIL = "the runs used different suite files (cases, expectations or adapters may differ)"
+
+
+def _differs(what: str, base: Any, candidate: Any, tail: str = _TAIL) -> str | None:
     if base is _UNSET or candidate is _UNSET or base == candidate:
         return None
-    return f"{what} differs: base {_show(base)}, candidate {_show(candidate)}; {_TAIL}"
+    return f"{what} differs: base {_show(base)}, candidate {_show(candidate)}; {tail}"
 
 
 def _show(value: Any) -> str:
@@ -74,7 +77,7 @@ def condition_warnings(
             _get(base.versions, "python"),
             _get(candidate.versions, "python"),
         ),
-        _differs("suite sha256", base.suite_sha256[:12], candidate.suite_sha256[:12]),
+        _differs("suite sha256", base.suite_sha256[:12], candidate.suite_sha256[:12], _SUITE_TAIL),
         _differs(
             "concurrency",
             _get(base.execution, "concurrency"),
