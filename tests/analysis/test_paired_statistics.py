@@ -10,7 +10,8 @@ import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
 from harness.analysis.paired.engine import holm
-from harness.analysis.paired.resample import ResamplePlan, intervals, weighted_percentiles
+from harness.analysis.paired.order_statistics import weighted_percentiles
+from harness.analysis.paired.resample import ResamplePlan, draw, intervals
 from harness.analysis.paired.significance import (
     cluster_t_test,
     cr1_standard_error,
@@ -134,3 +135,40 @@ def test_cr1_equals_statsmodels_cluster_robust_ols() -> None:
     assert p == pytest.approx(float(fit.pvalues[0]), rel=1e-10)
     assert direction == (1 if diffs.mean() > 0 else -1)
     assert math.isnan(cr1_standard_error(diffs, np.zeros(60, dtype=np.intp)))
+
+
+@pytest.mark.parametrize("chunk_rows", [3, 200])
+def test_banded_percentiles_of_later_chunks_equal_the_full_reading(
+    chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the first chunk only a band of sorted values is summed; rows whose percentile
+    leaves the band are read in full. Small first chunks (3 rows) give narrow bands that a
+    cluster bootstrap of unequal clusters often leaves, so both paths are exercised."""
+    import harness.analysis.paired.order_statistics as order_statistics
+    import harness.analysis.paired.resample as resample
+
+    rng = np.random.default_rng(7)
+    n = 600
+    groups = np.sort(rng.integers(0, 8, n)).astype(np.intp)
+    values = rng.lognormal(5, 1, n) * (1 + 10 * (groups == 0))
+    values[rng.random(n) < 0.1] = np.nan
+    monkeypatch.setattr(resample, "_CHUNK_CELLS", chunk_rows * n)
+    full_reads = 0
+    read_full = order_statistics.PercentileColumn.read_full
+
+    def counting(self: order_statistics.PercentileColumn, *args: object) -> object:
+        nonlocal full_reads
+        full_reads += 1
+        return read_full(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(order_statistics.PercentileColumn, "read_full", counting)
+    plan = ResamplePlan(n=n, n_resamples=300, seed=1, groups=groups, n_groups=8)
+    qs = np.array([50.0, 95.0])
+    got = draw(plan, np.empty((n, 0)), values[:, None], qs).percentiles[:, 0, :]
+    counts = np.concatenate(list(plan.counts()))
+    ok = ~np.isnan(values)
+    expected = weighted_percentiles(counts[:, ok], values[ok], qs)
+    assert np.array_equal(np.isnan(got), np.isnan(expected))
+    assert np.allclose(got, expected, rtol=1e-12, equal_nan=True)
+    if chunk_rows == 3:
+        assert full_reads > 1  # some later rows fell outside their band

@@ -3,9 +3,10 @@
 A resample is a row of counts (how often each case, or each cluster, was drawn), so a case
 bootstrap and a cluster bootstrap share one code path: means are two matrix products
 (counts @ values, counts @ valid), and percentiles are read from the cumulative counts of the
-sorted values, which gives exactly ``np.percentile`` of the expanded resample (linear
-interpolation) without materialising it. Draws come in chunks of about four million cells,
-so 100,000 cases x 2,000 resamples never hold more than a few tens of MB at once.
+sorted values (``order_statistics``), which gives exactly ``np.percentile`` of the expanded
+resample (linear interpolation) without materialising it. Draws come in chunks of about
+four million cells, so 100,000 cases x 2,000 resamples never hold more than a few tens of MB
+at once.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from harness.analysis.paired.order_statistics import PercentileColumn
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["BootstrapDraws", "ResamplePlan", "draw", "intervals", "weighted_percentiles"]
+__all__ = ["BootstrapDraws", "ResamplePlan", "draw", "intervals"]
 
 _CHUNK_CELLS = 1 << 22
 
@@ -57,38 +60,6 @@ class BootstrapDraws:
     percentiles: NDArray[np.float64]
 
 
-def weighted_percentiles(
-    counts: NDArray[np.int64], values: NDArray[np.float64], qs: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """``np.percentile`` (linear) of each resample given as counts; shape (rows, len(qs)).
-
-    ``values`` holds only valid values; ``counts`` their columns. The expanded resample's
-    k-th smallest element is the sorted value whose cumulative count first exceeds k, found
-    for all rows at once with one ``searchsorted`` over the rows laid end to end.
-    """
-    rows = counts.shape[0]
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    cum = np.cumsum(counts[:, order], axis=1)
-    total = cum[:, -1]
-    stride = int(total.max()) + 1
-    offsets = np.arange(rows, dtype=np.int64) * stride
-    flat = (cum + offsets[:, None]).ravel()
-    out = np.full((rows, len(qs)), np.nan)
-    size = len(values)
-    for j, q in enumerate(qs):  # two or three quantiles, not a loop over cases
-        h = (total - 1) * (q / 100.0)
-        lo = np.floor(h).astype(np.int64)
-        hi = np.minimum(lo + 1, total - 1)
-        at_lo = np.searchsorted(flat, lo + offsets, side="right") - np.arange(rows) * size
-        at_hi = np.searchsorted(flat, hi + offsets, side="right") - np.arange(rows) * size
-        ok = total > 0
-        a = ordered[np.clip(at_lo, 0, size - 1)]
-        b = ordered[np.clip(at_hi, 0, size - 1)]
-        out[:, j] = np.where(ok, a + (h - lo) * (b - a), np.nan)
-    return out
-
-
 def draw(
     plan: ResamplePlan,
     mean_columns: NDArray[np.float64],
@@ -97,24 +68,69 @@ def draw(
 ) -> BootstrapDraws:
     """Resample the mean of each column of ``mean_columns`` (n, k) and the percentiles ``qs``
     of each column of ``percentile_columns`` (n, m); NaN marks a case a column lacks.
+
+    One matrix product per chunk gives every column's weighted sum and weight, and, for the
+    percentile columns, the counts drawn in total and below each one's band (exact integers:
+    float64 holds them exactly).
     """
+    k = mean_columns.shape[1]
     valid = ~np.isnan(mean_columns)
-    filled = np.where(valid, mean_columns, 0.0)
-    pct_valid = [~np.isnan(percentile_columns[:, j]) for j in range(percentile_columns.shape[1])]
+    columns = [
+        PercentileColumn(percentile_columns[:, j], qs) for j in range(percentile_columns.shape[1])
+    ]
+    m, nq = len(columns), len(qs)
+    products = _Products(
+        [*np.where(valid, mean_columns, 0.0).T, *valid.T, *(c.valid for c in columns)]
+    )
     means, pcts = [], []
+    first = True
     for counts in plan.counts():
         weights = counts.astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means.append((weights @ filled) / (weights @ valid.astype(np.float64)))
-        chunk = np.full((counts.shape[0], len(pct_valid), len(qs)), np.nan)
-        for j, ok in enumerate(pct_valid):  # one column per timing side, a handful
-            if ok.any():
-                chunk[:, j, :] = weighted_percentiles(counts[:, ok], percentile_columns[ok, j], qs)
+        sums = products.times(weights)
+        chunk = np.full((counts.shape[0], m, nq), np.nan)
+        if first:
+            for j, column in enumerate(columns):
+                chunk[:, j, :] = column.first(counts)
+            # Later chunks also count the draws below each band, in the same product.
+            products = _Products(
+                [*products.columns, *(i for c in columns for i in c.below_indicators(plan.n))]
+            )
+            first = False
+        else:
+            totals = np.rint(sums[:, 2 * k : 2 * k + m]).astype(np.int64)
+            drawn_below = np.rint(sums[:, 2 * k + m :]).astype(np.int64)
+            for j, column in enumerate(columns):
+                band = drawn_below[:, j * nq : (j + 1) * nq]
+                chunk[:, j, :] = column.banded(counts, band, totals[:, j])
         pcts.append(chunk)
-    return BootstrapDraws(
-        means=np.concatenate(means) if means else np.empty((0, mean_columns.shape[1])),
-        percentiles=np.concatenate(pcts),
-    )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means.append(sums[:, :k] / sums[:, k : 2 * k])
+    return BootstrapDraws(means=np.concatenate(means), percentiles=np.concatenate(pcts))
+
+
+class _Products:
+    """counts @ columns, each distinct column multiplied once (validity masks repeat a lot:
+    every timing figure of a side shares one)."""
+
+    def __init__(self, columns: list[NDArray[np.float64] | NDArray[np.bool_]]) -> None:
+        self.columns = columns
+        distinct: dict[bytes, int] = {}
+        self._where = []
+        kept: list[NDArray[np.float64]] = []
+        for column in columns:
+            as_float = np.asarray(column, dtype=np.float64)
+            key = as_float.tobytes()
+            if key not in distinct:
+                distinct[key] = len(kept)
+                kept.append(as_float)
+            self._where.append(distinct[key])
+        self._matrix = np.column_stack(kept) if kept else np.empty((0, 0))
+
+    def times(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        if not self.columns:
+            return np.empty((weights.shape[0], 0))
+        product: NDArray[np.float64] = (weights @ self._matrix)[:, self._where]
+        return product
 
 
 def intervals(samples: NDArray[np.float64], levels: Sequence[float]) -> list[list[float] | None]:
