@@ -82,10 +82,11 @@ def bench(
     Writes bench.json (every point), bench.md and bench.png (the curve) to reports/<run-id>/.
     """
     from harness.errors import HarnessError
+    from harness.records.redaction import in_effect
     from harness.report.bench_chart import write_bench_chart
     from harness.runner.bench import bench_adapter
     from harness.runner.run import new_run_id
-    from harness.runner.setup import EmulatorHandle, build_llm
+    from harness.runner.setup import EmulatorHandle, build_llm, suite_redactor
     from harness.suite.load import load_suite
 
     suite = load_suite(suite_path)
@@ -101,7 +102,7 @@ def bench(
     console = Console(stderr=True)
     points: list[dict[str, Any]] = []
     started = datetime.now(timezone.utc).isoformat()
-    with EmulatorHandle(suite) as emu:
+    with EmulatorHandle(suite) as emu, in_effect(suite_redactor(suite, emu)):
         for adapter in chosen:
             llm = build_llm(adapter, emu.options_for(adapter, resolve=True))
 

@@ -35,6 +35,7 @@ __all__ = [
     "manifest_options",
     "model_as_written",
     "run_secrets",
+    "suite_redactor",
     "versions",
 ]
 
@@ -225,6 +226,13 @@ def run_secrets(suite: Suite, resolved: dict[str, dict[str, Any]]) -> tuple[str,
         | _expectation_secrets(suite)
     )
     return Redactor(found).secrets
+
+
+def suite_redactor(suite: Suite, emu: EmulatorHandle) -> Redactor:
+    """The Redactor a run of ``suite`` uses (its emulator started), for other commands that
+    send requests (``harness bench``): their console and logs are scrubbed the same way."""
+    resolved = {a.name: emu.options_for(a, resolve=True) for a in suite.adapters}
+    return Redactor(run_secrets(suite, resolved))
 
 
 def _only_references(value: Any) -> bool:

@@ -204,3 +204,42 @@ def test_only_secret_named_values_are_secrets(
     secrets = run_secrets(suite, {a.name: a.resolved_options() for a in suite.adapters})
     assert set(secrets) == {"model-kept-secret", "check-key-1"}
     assert json.dumps(secrets)  # plain strings
+
+
+BOOM = """
+from llama_index.core.llms import CustomLLM, LLMMetadata
+
+
+class Boom(CustomLLM):
+    def __init__(self, api_key: str) -> None:
+        raise RuntimeError(f"cannot log in with {api_key}")
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata()
+
+    def complete(self, prompt, formatted=False, **kwargs):
+        raise NotImplementedError
+
+    def stream_complete(self, prompt, formatted=False, **kwargs):
+        raise NotImplementedError
+"""
+
+
+@pytest.mark.parametrize("command", ["run", "bench"])
+def test_a_client_that_fails_to_build_does_not_print_its_key(
+    command: str, write_suite: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before the first request: the secrets are in effect before any LLM is built."""
+    from harness.cli import cli
+
+    monkeypatch.setenv("BOOM_KEY", SECRET)
+    write_suite(BOOM, f"boom_{command}.py")
+    suite = write_suite(
+        "name: boom\nadapters:\n"
+        f"  a: {{type: llama-index, class_path: 'boom_{command}:Boom', "
+        "kwargs: {api_key: '${BOOM_KEY}'}}\ncases: [{id: c, prompt: hi}]\n"
+    )
+    result = CliRunner().invoke(cli, [command, str(suite), "-o", str(tmp_path / "out")])
+    assert result.exit_code in (3, 4), result.output
+    assert "cannot log in with ***" in result.output and SECRET not in result.output
