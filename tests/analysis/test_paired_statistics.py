@@ -11,7 +11,7 @@ from statsmodels.stats.multitest import multipletests
 
 from harness.analysis.paired.engine import holm
 from harness.analysis.paired.order_statistics import weighted_percentiles
-from harness.analysis.paired.resample import ResamplePlan, draw, intervals
+from harness.analysis.paired.resample import ResamplePlan, bca_intervals, draw, intervals
 from harness.analysis.paired.significance import (
     cluster_t_test,
     cr1_standard_error,
@@ -172,3 +172,36 @@ def test_banded_percentiles_of_later_chunks_equal_the_full_reading(
     assert np.allclose(got, expected, rtol=1e-12, equal_nan=True)
     if chunk_rows == 3:
         assert full_reads > 1  # some later rows fell outside their band
+
+
+def test_bca_matches_scipy_bca_and_corrects_the_percentile_interval_for_skew() -> None:
+    from scipy.stats import bootstrap
+
+    x = np.random.default_rng(3).gamma(2.0, 1.0, 40)
+    counts = np.concatenate(list(ResamplePlan(n=40, n_resamples=40_000, seed=1).counts()))
+    samples = (counts @ x) / 40
+    (ours,) = bca_intervals(samples, x, None, [0.95])
+    (percentile,) = intervals(samples, [0.95])
+    reference = bootstrap(
+        (x,), np.mean, method="BCa", n_resamples=40_000, rng=np.random.default_rng(2)
+    ).confidence_interval
+    assert ours is not None and percentile is not None
+    width = reference.high - reference.low
+    assert abs(ours[0] - reference.low) < 0.03 * width
+    assert abs(ours[1] - reference.high) < 0.03 * width
+    # Right-skewed data: BCa moves both ends up from the percentile interval.
+    assert ours[0] > percentile[0] and ours[1] > percentile[1]
+
+
+def test_bca_with_one_case_per_cluster_is_the_case_jackknife_and_degenerate_falls_back() -> None:
+    x = np.random.default_rng(4).lognormal(0, 0.5, 30)
+    x[3] = np.nan
+    counts = np.concatenate(list(ResamplePlan(n=30, n_resamples=500, seed=2).counts()))
+    ok = ~np.isnan(x)
+    samples = (counts[:, ok] @ x[ok]) / counts[:, ok].sum(axis=1)
+    singletons = np.arange(30, dtype=np.intp)
+    assert bca_intervals(samples, x, singletons, [0.95, 0.9]) == bca_intervals(
+        samples, x, None, [0.95, 0.9]
+    )
+    flat = np.full(500, 0.5)
+    assert bca_intervals(flat, np.full(30, 0.5), None, [0.95]) == intervals(flat, [0.95])

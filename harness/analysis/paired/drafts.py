@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.analysis.paired.power import mde_mean_paired
-from harness.analysis.paired.resample import BootstrapDraws, ResamplePlan, draw, intervals
+from harness.analysis.paired.resample import (
+    BootstrapDraws,
+    ResamplePlan,
+    bca_intervals,
+    draw,
+    intervals,
+)
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -106,6 +112,10 @@ class BootstrapRequest:
         self._means.append(values)
         return len(self._means) - 1
 
+    def values(self, column: int) -> NDArray[np.float64]:
+        """The per-case values of a mean column (for the BCa jackknife)."""
+        return self._means[column]
+
     def percentiles(self, values: NDArray[np.float64]) -> int:
         """Resample the :data:`PERCENTILES` of ``values``; its column number."""
         self._percentiles.append(values)
@@ -140,8 +150,19 @@ class Context:
         return self.level, 1.0 - 2.0 * self.alpha
 
     def intervals(self, samples: NDArray[np.float64]) -> tuple[list[float] | None, ...]:
-        """Bootstrap percentile intervals at :attr:`levels`."""
+        """Bootstrap percentile intervals at :attr:`levels` (percentile figures)."""
         return tuple(intervals(samples, self.levels))
+
+    def mean_intervals(
+        self, draws: BootstrapDraws, column: int, *, exp: bool = False
+    ) -> tuple[list[float] | None, ...]:
+        """BCa intervals at :attr:`levels` of a mean column (``exp``: of exp(mean))."""
+        found = bca_intervals(
+            draws.means[:, column], self.request.values(column), self.cases.groups, self.levels
+        )
+        if exp:
+            found = [None if ends is None else [math.exp(e) for e in ends] for ends in found]
+        return tuple(found)
 
 
 Pending = Callable[[BootstrapDraws], FigureDraft]

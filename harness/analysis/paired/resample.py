@@ -11,6 +11,7 @@ at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +23,7 @@ from harness.analysis.paired.order_statistics import PercentileColumn
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["BootstrapDraws", "ResamplePlan", "draw", "intervals"]
+__all__ = ["BootstrapDraws", "ResamplePlan", "bca_intervals", "draw", "intervals"]
 
 _CHUNK_CELLS = 1 << 22
 
@@ -141,3 +142,50 @@ def intervals(samples: NDArray[np.float64], levels: Sequence[float]) -> list[lis
     tails = [(1.0 - level) / 2.0 * 100.0 for level in levels]
     ends = np.percentile(finite, [q for tail in tails for q in (tail, 100.0 - tail)])
     return [[float(ends[2 * i]), float(ends[2 * i + 1])] for i in range(len(levels))]
+
+
+def bca_intervals(
+    samples: NDArray[np.float64],
+    values: NDArray[np.float64],
+    groups: NDArray[np.intp] | None,
+    levels: Sequence[float],
+) -> list[list[float] | None]:
+    """Bias-corrected and accelerated (BCa) intervals of the mean of ``values``.
+
+    ``samples`` are the bootstrap means of ``values`` (NaN marks a case left out); the
+    acceleration comes from the jackknife, in closed form for a mean (leave one case out, or
+    one cluster with ``groups``), so it costs O(n) where scipy's generic jackknife costs
+    O(n^2). BCa corrects the percentile interval's bias and skew (scores near 0 or 1, latency
+    ratios). Degenerate cases, where BCa is undefined (no spread, every resample on one side
+    of the estimate, fewer than three cases or clusters), fall back to the percentile interval.
+    """
+    from scipy.special import ndtr, ndtri  # type: ignore[import-untyped,unused-ignore]
+
+    finite = samples[np.isfinite(samples)]
+    x = values[~np.isnan(values)]
+    if finite.size < 2 or x.size < 3 or np.ptp(finite) == 0:
+        return intervals(samples, levels)
+    estimate = float(np.mean(x))
+    z0 = float(ndtri((np.sum(finite < estimate) + np.sum(finite <= estimate)) / (2 * finite.size)))
+    if groups is None:
+        leave_one_out = (x.sum() - x) / (x.size - 1)
+    else:
+        _, codes = np.unique(groups[~np.isnan(values)], return_inverse=True)
+        sums, sizes = np.bincount(codes, weights=x), np.bincount(codes)
+        keep = sizes < x.size
+        leave_one_out = (x.sum() - sums[keep]) / (x.size - sizes[keep])
+    spread = float(np.mean(leave_one_out)) - leave_one_out
+    scale = 6.0 * float(np.sum(spread**2)) ** 1.5
+    if leave_one_out.size < 3 or scale == 0 or not math.isfinite(z0):
+        return intervals(samples, levels)
+    acceleration = float(np.sum(spread**3)) / scale
+    out: list[list[float] | None] = []
+    for level, fallback in zip(levels, intervals(samples, levels), strict=True):
+        z = ndtri(np.array([(1.0 - level) / 2.0, (1.0 + level) / 2.0]))
+        shrink = 1.0 - acceleration * (z0 + z)
+        if np.any(shrink <= 0):
+            out.append(fallback)
+            continue
+        ends = np.percentile(finite, 100.0 * ndtr(z0 + (z0 + z) / shrink))
+        out.append([float(ends[0]), float(ends[1])])
+    return out

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CLUSTER_METHOD", "clustered_test", "sample_sd", "score_figure", "share_figure"]
 
-CLUSTER_METHOD = "cluster-robust (CR1) t-test, G-1 df; cluster bootstrap percentile interval"
+CLUSTER_METHOD = "cluster-robust (CR1) t-test, G-1 df; cluster bootstrap BCa interval"
 
 
 def sample_sd(diffs: NDArray[np.float64]) -> float:
@@ -166,7 +166,7 @@ def share_figure(
             test, spread = clustered_test(ctx, diffs, col.ok)
             # As for McNemar: no test can reject with fewer discordant cases than the floor.
             mde = mean_mde(n, spread, floor=_floor(n) if binary else None)
-            intervals = ctx.intervals(draws.means[:, col.resampled])
+            intervals = ctx.mean_intervals(draws, col.resampled)
             method = CLUSTER_METHOD
         elif binary:
             test = mcnemar_test(x, y)
@@ -203,13 +203,13 @@ def score_figure(
             test, spread = wilcoxon_test(diffs), sample_sd(diffs)
             method = (
                 "Wilcoxon signed-rank test (zeros split) on per-case differences; "
-                "paired bootstrap percentile interval of the mean difference"
+                "paired bootstrap BCa interval of the mean difference"
             )
         mde = mean_mde(int(diffs.size), spread)
         notes = []
         if col.one_sided_only:
             notes.append(f"{col.one_sided_only} cases scored on one side only were left out")
-        intervals = ctx.intervals(draws.means[:, col.resampled])
+        intervals = ctx.mean_intervals(draws, col.resampled)
         return col.draft(figure, higher_is_better, "score", test, intervals, mde, method, notes)
 
     return finish

@@ -55,8 +55,8 @@ def _method(ctx: Context, what: str) -> str:
     )
     boot = "cluster bootstrap" if ctx.clustered else "paired bootstrap"
     return (
-        f"{test}, verdict from its p-value and the sign of delta; {boot} percentile "
-        f"interval of the {what}; geometric-mean ratio with {boot} interval"
+        f"{test}, verdict from its p-value and the sign of delta; {boot} {what}; "
+        f"geometric-mean ratio with {boot} BCa interval"
     )
 
 
@@ -121,18 +121,17 @@ def timing_figures(
 
     def finisher(index: int) -> Pending:
         def finish(draws: BootstrapDraws) -> FigureDraft:
-            ratio_samples = np.exp(draws.means[:, log_id])
-            ratio_ci, ratio_one_sided = ctx.intervals(ratio_samples)
+            ratio_ci, ratio_one_sided = ctx.mean_intervals(draws, log_id, exp=True)
             if percentile_figures:
                 q = PERCENTILES[index]
                 base, candidate = float(np.percentile(x, q)), float(np.percentile(y, q))
                 samples = draws.percentiles[:, ids[1], index] - draws.percentiles[:, ids[0], index]
-                what = f"p{q:.0f} change"
+                what = f"percentile interval of the p{q:.0f} change"
+                ci, one_sided = ctx.intervals(samples)
             else:
                 base, candidate = float(np.mean(x)), float(np.mean(y))
-                samples = draws.means[:, ids[0]]
-                what = "mean difference"
-            ci, one_sided = ctx.intervals(samples)
+                what = "BCa interval of the mean difference"
+                ci, one_sided = ctx.mean_intervals(draws, ids[0])
             figure_notes = [
                 *notes,
                 *emulated,
