@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from harness.analysis.paired.engine import compare_frames
-from harness.analysis.paired.results import FigureResult, PairComparisonResult
+from harness.analysis.paired.results import FIXED_FIGURES, FigureResult, PairComparisonResult
 from harness.analysis.paired.share_figures import CLUSTER_METHOD
 from tests.analysis.paired_simulation import simulate_pair, table
 
@@ -265,3 +265,9 @@ def test_interval_of_the_mean_difference_covers_the_truth_about_95_percent() -> 
         assert figure.ci is not None
         covered += figure.ci[0] <= 0.05 <= figure.ci[1]
     assert 0.95 - 0.062 <= covered / 200 <= 0.95 + 0.031
+
+
+def test_figures_come_in_the_documented_order() -> None:
+    base, candidate = simulate_pair(2, n_cases=60)
+    names = [f.figure for f in _compare(base, candidate).figures]
+    assert names == [*FIXED_FIGURES[:2], "score:similarity", *FIXED_FIGURES[2:]]

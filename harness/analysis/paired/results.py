@@ -11,9 +11,29 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["FigureResult", "NonInferiority", "PairComparisonResult", "PairNames", "Verdict"]
+__all__ = [
+    "FIXED_FIGURES",
+    "FigureResult",
+    "NonInferiority",
+    "PairComparisonResult",
+    "PairNames",
+    "Verdict",
+]
 
 Verdict = Literal["better", "worse", "no_difference"]
+
+FIXED_FIGURES = (
+    "pass_rate",
+    "error_rate",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "ttft_p50_ms",
+    "ttft_p95_ms",
+    "itl_mean_ms",
+    "tokens_per_s",
+)
+"""Every figure name a comparison can have besides ``score:<metric>`` (listed after
+error_rate); a figure without paired data is omitted with a note."""
 
 
 class PairNames(BaseModel):
