@@ -21,6 +21,10 @@ from harness.cli.exits import EXIT_CODES_HELP, ExitCode, RunNotCompleted, handle
 __all__ = ["COMMANDS", "ExitCode", "RunNotCompleted", "cli", "handle_errors", "main"]
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "baseline": (
+        "harness.cli.baseline:baseline",
+        "Save a run as a baseline file that harness gate and harness compare read like a run.",
+    ),
     "bench": (
         "harness.cli.bench:bench",
         "Measure throughput against latency for each adapter of SUITE.",
@@ -32,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": (
         "harness.cli.emulator:emulator",
         "Run the embedded API emulator: simulated models over the Gradient and OpenAI APIs.",
+    ),
+    "gate": (
+        "harness.cli.gate:gate",
+        "Evaluate quality gates on a saved run: exit 0 all passed, 1 a gate failed, 4 a problem.",
     ),
     "list": (
         "harness.cli.catalogue:list_",

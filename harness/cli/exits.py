@@ -30,8 +30,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ExitCode(IntEnum):
-    OK = 0  # the run completed; failing cases are measurements, not a failed command
-    GATE_FAILED = 1  # reserved: a quality gate failed
+    OK = 0  # completed and every gate passed; failing cases are measurements, not failures
+    GATE_FAILED = 1  # a quality gate failed (harness gate, harness run --gate)
     INTERRUPTED = 2  # Ctrl-C or SIGTERM; records written so far are kept
     INTERNAL_ERROR = 3  # a bug in the harness (traceback shown)
     USAGE_ERROR = 4  # bad suite, bad option, bad input (no traceback)
@@ -40,13 +40,15 @@ class ExitCode(IntEnum):
 
 EXIT_CODES_HELP = """\b
 Exit codes:
-  0  the run completed (failing cases are results, not a failed command)
-  1  a quality gate failed (reserved)
+  0  the run completed and every gate passed (failing cases are results, not
+     a failed command; gates turn them into policy)
+  1  a quality gate failed (harness gate, harness run with gates)
   2  interrupted (Ctrl-C or SIGTERM); records written so far are kept, run.json
      says interrupted, and the --resume command that finishes the run is printed
   3  internal error (a bug: traceback printed)
-  4  bad input or usage: invalid suite or option, or a --run-id whose folder
-     already holds records (no traceback)
+  4  bad input or usage: invalid suite, option or gate, a gate that cannot be
+     evaluated (no data, no baseline, a baseline of another suite), or a
+     --run-id whose folder already holds records (no traceback)
   5  the run could not complete: every request failed, or an adapter never
      answered while another did (unless --allow-adapter-errors)
 """

@@ -21,6 +21,13 @@ from harness.cli.exits import (
     TerminateAsInterrupt,
     handle_errors,
 )
+from harness.cli.gate import (
+    GATE_HELP,
+    evaluate_and_print,
+    load_input,
+    parse_gate_options,
+    suite_gate_list,
+)
 from harness.cli.progress import RunProgress
 from harness.report.worker import ReportWorker
 from harness.runner.run import RUN_THREAD_PREFIXES, RunOptions, new_run_id, run_suite
@@ -28,6 +35,8 @@ from harness.suite.load import Suite, load_suite
 
 if TYPE_CHECKING:
     from harness.analysis.totals import AdapterTotals, RunTotals
+    from harness.gates.inputs import GateInput
+    from harness.gatespec import Gate
 
 DEFAULT_OUTPUT_DIR = Path("reports")
 
@@ -103,6 +112,12 @@ DEFAULT_OUTPUT_DIR = Path("reports")
     help="Exit 0 even when an adapter never answered (every request to it failed) while "
     "another did; without it that run exits 5. A run where every request failed exits 5.",
 )
+@click.option("--gate", "gate_exprs", multiple=True, metavar="EXPR", help=GATE_HELP)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path),
+    help="Baseline file or run folder for baseline gates (no_regression...).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -122,9 +137,11 @@ def run(
     cache_path: Path | None,
     record: bool,
     allow_adapter_errors: bool,
+    gate_exprs: tuple[str, ...],
+    baseline: Path | None,
     quiet: bool,
     no_reports: bool,
-) -> None:
+) -> int:
     """Send every case of SUITE to every adapter, score the answers, and write a report.
 
     Writes reports/<run-id>/: results.jsonl (one record per case x adapter, appended as each
@@ -149,6 +166,8 @@ def run(
     try:
         with terminate.installed():
             suite = load_suite(suite_path)
+            gates = suite_gate_list(suite.gates) + parse_gate_options(gate_exprs)
+            base = _gate_baseline(gates, baseline)
             # Chosen here, not by run_suite, so an interruption can name it in --resume.
             run_id = resume or run_id or new_run_id(suite.name)
             options = RunOptions(
@@ -175,6 +194,9 @@ def run(
                     no_reports=no_reports,
                     allow_adapter_errors=allow_adapter_errors,
                 )
+                if gates:  # exit 1 when a gate fails, 4 when one cannot be evaluated
+                    run_input = load_input(output_dir / run_id, "SUITE")
+                    return evaluate_and_print(gates, run_input, base)
             except Exception:
                 if terminate.signal_name is None:
                     raise
@@ -192,6 +214,15 @@ def run(
             worker.close()
         if interrupted:
             _leave_stuck_threads()
+    return ExitCode.OK
+
+
+def _gate_baseline(gates: list[Gate], baseline: Path | None) -> GateInput | None:
+    """The baseline, read before the run: a gate that needs one and has none is exit 4."""
+    needs = [g.text for g in gates if g.needs_baseline]
+    if needs and baseline is None:
+        raise click.UsageError(f"gate {needs[0]!r} needs --baseline FILE_OR_RUN")
+    return load_input(baseline, "--baseline") if baseline is not None else None
 
 
 def _leave_stuck_threads() -> None:

@@ -351,6 +351,11 @@ class Checker:
             except ValidationError as exc:
                 self.errors.extend(locations_from_validation_error(exc, doc, GateSpec, at))
                 continue
+            line, col = doc.position(at)
+            out.append(gate.located(f"{doc.file}:{line}:{col}"))
+            if gate.metric is None:
+                self._expression_adapters(doc, at, gate)
+                continue
             for key in ("adapter", "baseline", "candidate"):
                 value = getattr(gate, key)
                 if value is not None and value not in names:
@@ -369,11 +374,24 @@ class Checker:
                     f"{', '.join(_GATE_METRICS)}, expectation:<metric>",
                 )
             self._gate_values(doc, at, gate)
-            out.append(gate)
         return tuple(out)
+
+    def _expression_adapters(self, doc: YamlDocument, at: KeyPath, gate: GateSpec) -> None:
+        """Adapters an expression names (``[v2]``, ``against=v1``) must be the suite's."""
+        names = self.adapter_names
+        for parsed in gate.to_gates():
+            for value in (parsed.adapter, parsed.against):
+                if value is not None and value not in names:
+                    self.at(
+                        doc,
+                        at,
+                        f"{describe_path(at)}: gate {parsed.text!r} names unknown adapter "
+                        f"'{value}'{suggest(value, names)}; adapters: {', '.join(names)}",
+                    )
 
     def _gate_values(self, doc: YamlDocument, at: KeyPath, gate: GateSpec) -> None:
         """Values no result can meet or miss: rates outside 0..1, latency limits <= 0."""
+        assert gate.metric is not None  # expression gates were checked by their parser
         rate = gate.metric in ("pass_rate", "error_rate") or gate.metric.startswith("expectation:")
         timed = gate.metric in _GATE_METRICS and gate.metric.endswith("_ms")
         for key in ("min", "max", "max_regression"):

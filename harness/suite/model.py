@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from harness.gatespec import Gate, GateSyntaxError, parse_gate
 
 __all__ = [
     "AdapterSpec",
@@ -229,15 +231,31 @@ class CaseSpec(_Strict):
 
 
 class GateSpec(_Strict):
-    """A quality gate: a threshold on one adapter, or a limit on a regression between two.
+    """A quality gate: an expression (docs/gates.md), or the older mapping form.
 
-    Gates are validated when the suite loads; they are enforced by ``harness gate`` (later).
+    ``- pass_rate[v2]>=0.9`` (a string) is the expression form; the mapping form (a threshold
+    on one adapter, or ``baseline``/``candidate``/``max_regression``) still loads and is
+    translated into expressions by :meth:`to_gates`. Both are enforced by ``harness gate`` and
+    ``harness run``.
     """
 
+    expr: str | None = Field(
+        default=None,
+        description="A gate expression: pass_rate>=0.9, latency_p95_ms[v2]<=800, "
+        "no_regression(pass_rate, margin=0.05)... (a plain string item is the same)",
+    )
+    min_pass_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="A case passes a pass-rate threshold only if it passes this share of "
+        "its repeats",
+    )
     name: str | None = None
-    metric: str = Field(
+    metric: str | None = Field(
+        default=None,
         description="pass_rate, error_rate, latency_p50_ms, latency_p90_ms, latency_p99_ms, "
-        "ttft_p50_ms, ttft_p90_ms, or expectation:<metric name> (that expectation's pass rate)"
+        "ttft_p50_ms, ttft_p90_ms, or expectation:<metric name> (that expectation's pass rate)",
     )
     adapter: str | None = Field(default=None, description="The adapter a threshold applies to")
     min: float | None = None
@@ -247,9 +265,27 @@ class GateSpec(_Strict):
     max_regression: float | None = Field(
         default=None, ge=0, description="Largest allowed change for the worse, in metric units"
     )
+    _origin: str = PrivateAttr(default="")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"expr": data} if isinstance(data, str) else data
 
     @model_validator(mode="after")
     def _shape(self) -> GateSpec:
+        if self.expr is not None or self.min_pass_share is not None:
+            others = self.model_dump(exclude={"expr", "min_pass_share", "name"}, exclude_none=True)
+            if others or (self.expr is not None and self.min_pass_share is not None):
+                raise ValueError("a gate expression stands alone: write it as a plain string")
+            if self.expr is not None:
+                try:  # a syntax error fails the load, with file:line
+                    parse_gate(self.expr, origin="")
+                except GateSyntaxError as exc:
+                    raise ValueError(str(exc)) from None
+            return self
+        if self.metric is None:
+            raise ValueError("a gate needs an expression (pass_rate>=0.9) or a 'metric'")
         threshold = self.adapter is not None
         compare = self.baseline is not None or self.candidate is not None
         if threshold == compare:
@@ -262,6 +298,43 @@ class GateSpec(_Strict):
         if compare and (self.baseline is None or self.candidate is None):
             raise ValueError("a comparison gate needs both 'baseline' and 'candidate'")
         return self
+
+    def located(self, origin: str) -> GateSpec:
+        """Remember where the gate was written (file:line:col), for messages at evaluation."""
+        self._origin = origin
+        return self
+
+    @property
+    def origin(self) -> str:
+        return self._origin or "suite"
+
+    def to_gates(self) -> list[Gate]:
+        """The gate(s) this entry means in the expression grammar.
+
+        Raises:
+            GateSyntaxError: a mapping the grammar cannot express (a regression limit on a
+                figure the paired comparison does not compute, such as latency_p90_ms).
+        """
+        if self.expr is not None:
+            return [parse_gate(self.expr, self.origin)]
+        if self.min_pass_share is not None:
+            return [parse_gate(f"min_pass_share={self.min_pass_share:g}", self.origin)]
+        assert self.metric is not None
+        if self.adapter is not None:
+            ops = ((">=", self.min), ("<=", self.max))
+            return [
+                parse_gate(f"{self.metric}[adapter={self.adapter}]{op}{value:g}", self.origin)
+                for op, value in ops
+                if value is not None
+            ]
+        margin = self.max_regression if self.max_regression is not None else 0.0
+        return [
+            parse_gate(
+                f"no_regression({self.metric}[adapter={self.candidate}], margin={margin:g}, "
+                f"against={self.baseline})",
+                self.origin,
+            )
+        ]
 
 
 class SuiteFileSpec(_Strict):

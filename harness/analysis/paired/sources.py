@@ -184,9 +184,18 @@ def load_run_folder(path: Path, param: str) -> LoadedSource:
 
 
 def load_source(path: Path, param: str) -> LoadedSource:
-    """What ``path`` holds, as a comparison's side. A run folder today (a baseline file later).
+    """What ``path`` holds, as a comparison's side: a run folder, or a baseline file.
 
     Raises:
-        CompareInputError: no such path, not a run folder, or no records.
+        CompareInputError: no such path, not a run folder or baseline, or no records.
     """
+    if path.is_file():  # a baseline file (harness baseline save): rebuilt records, same path on
+        from harness.analysis.paired.baseline import BaselineError, read_baseline
+
+        try:
+            manifest, records = read_baseline(path)
+        except BaselineError as exc:
+            raise CompareInputError(str(exc), param) from None
+        adapters, read = _group(manifest, records)
+        return LoadedSource(path=path, manifest=manifest, adapters=adapters, records_read=read)
     return load_run_folder(path, param)
