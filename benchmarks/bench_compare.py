@@ -3,13 +3,15 @@
 Run: python benchmarks/bench_compare.py [RECORDS] [--rounds N] [--keep DIR]
 Writes two synthetic run folders with the real record writer (one adapter, RECORDS cases,
 records shaped as `harness run` writes them: two expectations, one with a score, streamed
-chunks with their stamps, about 1 KB each), then times the real CLI in a subprocess (imports
-included, as a user waits for them) and prints the median and the peak RSS.
+chunks with their stamps, about 1.2 KB each), then times the real CLI in a subprocess (imports
+included, as a user waits for them) and prints the median wall time, the CPU time (what the
+wall time is on an idle machine when the command is single-threaded) and the peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -95,8 +97,9 @@ def main() -> None:
         size = (base / "results.jsonl").stat().st_size / 1e6
         print(f"wrote 2 x {args.records:,} records ({size:.0f} MB each) in "
               f"{time.perf_counter() - started:.1f} s")  # fmt: skip
-    times = []
+    times, cpus = [], []
     for _ in range(args.rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "harness", "compare", str(base), str(cand),
@@ -104,12 +107,16 @@ def main() -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         if done.returncode != 0:
             sys.exit(f"harness compare failed ({done.returncode}):\n{done.stderr}")
     peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"harness compare, 2 x {args.records:,} records: median {statistics.median(times):.2f} s "
-        f"(rounds: {', '.join(f'{t:.2f}' for t in times)}), peak RSS {peak_mib:.0f} MiB"
+        f"(rounds: {', '.join(f'{t:.2f}' for t in times)}), CPU (user+sys) median "
+        f"{statistics.median(cpus):.2f} s, peak RSS {peak_mib:.0f} MiB, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
 

@@ -7,6 +7,7 @@ is 0 whenever the comparison was made; verdicts are results, not failures (gates
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -163,6 +164,9 @@ def compare(
         chosen = resolve_pairs(base_source, cand_source, pairs)
     except CompareInputError as exc:
         raise _usage_error(exc) from None
+    # The records read live until the command ends: out of the collector's reach, they are
+    # not rescanned by every collection the statistics trigger (2 s of 100,000-record runs).
+    gc.freeze()
     doc = compare_sources(
         base_source, cand_source, chosen, seed=seed, alpha=alpha, harness_version=__version__
     )

@@ -16,9 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.analysis.paired.conditions import condition_warnings, status_warnings
 from harness.analysis.paired.flips import FlippedCase, flipped_cases
-from harness.analysis.paired.frame import metric_directions, score_metrics
+from harness.analysis.paired.frame import gc_paused, metric_directions, score_metrics
 from harness.analysis.paired.results import PairComparisonResult
-from harness.analysis.paired.sources import CompareInputError, LoadedSource, gc_paused
+from harness.analysis.paired.sources import CompareInputError, LoadedSource
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -9,14 +9,12 @@ latest record, as ``harness report`` and ``harness merge`` count it.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.analysis.paired.frame import FrameBuilder, RecordView
+from harness.analysis.paired.frame import FrameBuilder, RecordView, gc_paused
 from harness.errors import HarnessError
 from harness.records import CaseRecord, RunManifest
 from harness.records.jsonl import iter_jsonl
@@ -30,26 +28,8 @@ __all__ = [
     "CaseDetail",
     "CompareInputError",
     "LoadedSource",
-    "gc_paused",
     "load_source",
 ]
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many small acyclic objects are made.
-
-    Reading 100,000 records makes a few hundred thousand objects that live on; each full
-    collection would scan them all again (about a third of the load time). Nothing made
-    here forms a cycle, so nothing is left for the collector to find.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 class CompareInputError(HarnessError):
