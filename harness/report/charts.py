@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["CHART_TITLES", "write_charts"]
+__all__ = [
+    "ADAPTER_COLOURS",
+    "CHART_TITLES",
+    "adapter_colour",
+    "chart_figures",
+    "svg",
+    "write_charts",
+]
 
 CHART_TITLES = {
     "pass_rate.png": "Pass rate per adapter (error bars: 95% Wilson interval)",
@@ -31,8 +38,14 @@ CHART_TITLES = {
 
 _LABEL_LIMIT = 28
 _MAX_POINTS = 2000  # points drawn per adapter; the box still uses every sample
-_PASS_COLOUR = "#4C78A8"
 _EMULATED_COLOUR = "#8C8C8C"
+ADAPTER_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+"""Okabe-Ito colours (told apart with colour-blindness): adapter i has colour i in every chart."""
+
+
+def adapter_colour(index: int) -> str:
+    """The colour of the report's ``index``-th adapter, the same in every chart."""
+    return ADAPTER_COLOURS[index % len(ADAPTER_COLOURS)]
 
 
 def _short(name: str) -> str:
@@ -64,7 +77,7 @@ def _pass_rate_chart(adapters: Sequence[AdapterSummary]) -> Figure:
             ax.text(x, 2, "no records", ha="center", va="bottom", color="grey")
             continue
         rate, (low, high) = 100 * a.pass_rate, a.pass_rate_ci
-        ax.bar(x, rate, width=0.6, color=_PASS_COLOUR)
+        ax.bar(x, rate, width=0.6, color=adapter_colour(x))
         ax.errorbar(
             x, rate, yerr=[[rate - 100 * low], [100 * high - rate]], color="black", capsize=6
         )
@@ -103,7 +116,7 @@ def _distribution(
                 transform=ax.get_xaxis_transform(),
             )
             continue
-        colour = _EMULATED_COLOUR if is_emulated else _PASS_COLOUR
+        colour = _EMULATED_COLOUR if is_emulated else adapter_colour(x)
         box = ax.boxplot(
             [list(values)],
             positions=[x],
@@ -115,7 +128,9 @@ def _distribution(
         for patch in box["boxes"]:
             patch.set(facecolor=colour, alpha=0.35, hatch="//" if is_emulated else None)
         px, py = _jitter(values, x, seed=x)
-        ax.scatter(px, py, s=8, alpha=0.5, color=colour, edgecolors="none", zorder=3)
+        ax.scatter(
+            px, py, s=8, alpha=0.5, color=colour, edgecolors="none", zorder=3, rasterized=True
+        )
     if any(len(values) > _MAX_POINTS for values in samples):
         ax.set_xlabel(f"boxes: every request; points: a random {_MAX_POINTS:,} per adapter")
     ax.set_xlim(-0.6, len(samples) - 0.4)
@@ -161,12 +176,24 @@ def _ttft_chart(adapters: Sequence[AdapterSummary]) -> Figure:
     return fig
 
 
-def write_charts(summary: RunSummary, out_dir: Path) -> list[Path]:
-    """Write ``pass_rate.png``, ``latency.png`` and ``ttft.png`` into ``out_dir``."""
+def chart_figures(summary: RunSummary) -> dict[str, Figure]:
+    """The charts of ``write_charts`` as figures, by file name (the HTML embeds them as SVG)."""
     adapters = summary.adapters
-    figures = {
+    return {
         "pass_rate.png": _pass_rate_chart(adapters),
         "latency.png": _latency_chart(adapters),
         "ttft.png": _ttft_chart(adapters),
     }
+
+
+def svg(fig: Figure) -> str:
+    """``fig`` as SVG text without metadata or a date (dense point clouds are rasterised)."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def write_charts(summary: RunSummary, out_dir: Path) -> list[Path]:
+    """Write ``pass_rate.png``, ``latency.png`` and ``ttft.png`` into ``out_dir``."""
+    figures = chart_figures(summary)
     return [write_file(out_dir / name, _png(fig)) for name, fig in figures.items()]

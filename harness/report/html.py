@@ -1,25 +1,36 @@
-"""The HTML report (``report.html``): one self-contained file, safe to open from any run.
+"""The HTML reports (``report.html``, ``compare.html``): one self-contained file each.
 
-Jinja2 runs with ``autoescape=True`` because prompts and outputs are untrusted text; nothing
-in the template is marked ``|safe``. CSS is inline and charts are ``data:`` URIs, so the file
-makes no network request and can be mailed or attached to a CI job as is.
+Verdicts first, then the summary tables and charts, then a drill-down of every case. Jinja2
+runs with ``autoescape=True`` because prompts, outputs and names are untrusted; the only
+values marked safe are the page's own CSS/JS and the record data, which :func:`embed_json`
+escapes (no ``<`` survives), so no text can leave its ``<script type="application/json">``
+block. The page's script inserts every text with ``textContent``, never as HTML. Charts are
+SVG in ``<img src="data:...">`` (an image cannot run script), so nothing loads from the network.
 """
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from harness.analysis.summarize import RunSummary
 from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
-from harness.report.content import ReportContent, build_content
+from harness.report.content import build_content, ttft_label
+from harness.report.html_charts import chart
+from harness.report.html_data import embed_json, read_case_data
+from harness.report.html_view import extras_table, forest_rows, run_cards
 
-__all__ = ["HTML_FILE", "render_html"]
+if TYPE_CHECKING:
+    from harness.analysis.paired.document import CompareDocument
+
+__all__ = ["COMPARE_HTML_FILE", "HTML_FILE", "render_page", "write_compare_html", "write_html"]
 
 HTML_FILE = "report.html"
+COMPARE_HTML_FILE = "compare.html"
 
 
 def _environment() -> Environment:
@@ -32,21 +43,71 @@ def _environment() -> Environment:
     )
 
 
-def _data_uri(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def render_page(template: str, **context: Any) -> str:
+    """Render ``template`` with ``data`` (the drill-down's records) embedded as safe JSON."""
+    data = Markup(embed_json(context.pop("data")))  # noqa: S704 - every "<" is escaped
+    return _environment().get_template(template).render(data=data, **context)
 
 
-def render_html(content: ReportContent, charts: dict[str, bytes]) -> str:
-    """The report as HTML; ``charts`` maps a chart file name to its PNG bytes."""
-    images = [{"title": CHART_TITLES[name], "src": _data_uri(png)} for name, png in charts.items()]
-    template = _environment().get_template("report.html.j2")
-    return template.render(c=content, charts=images)
+def _run_charts(summary: RunSummary, out_dir: Path, tag_rates: Any) -> list[dict[str, str]]:
+    from harness.report.charts import chart_figures, svg
+    from harness.report.html_charts import ecdf_svg, forest_svg, tag_heatmap_svg
+
+    names = summary.adapter_names
+    emulated = [a.name for a in summary.adapters if ttft_label(a)]
+    forest = forest_rows(
+        [(f"{c.adapter_b} vs {c.adapter_a}", c.figures) for c in summary.comparisons]
+    )
+    made: list[dict[str, str] | None] = [
+        chart("Compared figures: change with 95% interval", forest_svg(forest)),
+    ]
+    for name, fig in chart_figures(summary).items():
+        png = out_dir / name
+        made.append(
+            chart(CHART_TITLES[name], svg(fig), png.read_bytes() if png.is_file() else None)
+        )
+    made += [
+        chart(
+            "Latency ECDF (ms)",
+            ecdf_svg(
+                {a.name: a.latency_samples_ms for a in summary.adapters}, names, what="latency"
+            ),
+        ),
+        chart(
+            "TTFT ECDF (ms)",
+            ecdf_svg(
+                {a.name: a.ttft_samples_ms for a in summary.adapters},
+                names,
+                what="TTFT",
+                emulated=emulated,
+            ),
+        ),
+        chart("Pass rate per tag", tag_heatmap_svg(tag_rates, names)),
+    ]
+    return [c for c in made if c is not None]
 
 
 def write_html(summary: RunSummary, out_dir: Path) -> list[Path]:
-    """Write ``report.html``, embedding the chart PNGs already present in ``out_dir``."""
-    charts = {
-        name: (out_dir / name).read_bytes() for name in CHART_TITLES if (out_dir / name).is_file()
-    }
-    text = render_html(build_content(summary), charts)
+    """Write ``report.html`` for the run in ``out_dir`` (records read again for the drill-down)."""
+    cases = read_case_data(out_dir, summary.adapter_names)
+    cases.data["mode"] = "run"
+    content = build_content(summary)
+    text = render_page(
+        "report.html.j2",
+        title=content.title,
+        c=content,
+        cards=run_cards(summary),
+        extras=extras_table(summary, cases.extras),
+        charts=_run_charts(summary, out_dir, cases.tag_rates),
+        data=cases.data,
+    )
     return [write_text(out_dir / HTML_FILE, text)]
+
+
+def write_compare_html(doc: CompareDocument, out_dir: Path) -> Path:
+    """Write ``compare.html`` beside ``compare.json``: verdicts, forest plot, flipped cases."""
+    from harness.report.compare_html import compare_context
+
+    return write_text(
+        out_dir / COMPARE_HTML_FILE, render_page("compare.html.j2", **compare_context(doc))
+    )

@@ -1,0 +1,182 @@
+"""Charts only the HTML reports draw: latency/TTFT ECDFs, a forest plot, a tag heatmap.
+
+Same conventions as :mod:`harness.report.charts` (``Figure`` without pyplot, matplotlib
+imported on use, one colour per adapter from :func:`adapter_colour`); each is returned as SVG
+text for embedding, with labelled axes and units.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.report.charts import adapter_colour, svg
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["ForestRow", "chart", "ecdf_svg", "forest_svg", "tag_heatmap_svg"]
+
+_ECDF_POINTS = 400
+"""Steps drawn per ECDF line: quantiles at evenly spaced probabilities (exact at the ends)."""
+_MAX_TAGS = 40
+_VERDICT_MARK = {
+    "better": ("^", "better"),
+    "worse": ("v", "worse"),
+    "no_difference": ("o", "no difference"),
+}
+
+
+@dataclass(frozen=True)
+class ForestRow:
+    """One compared figure: its change (candidate - base) and interval, in ``unit``."""
+
+    label: str
+    unit: str
+    delta: float
+    low: float
+    high: float
+    verdict: str
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def ecdf_svg(
+    samples: Mapping[str, Sequence[float]],
+    names: Sequence[str],
+    *,
+    what: str,
+    emulated: Sequence[str] = (),
+) -> str | None:
+    """``what`` (``latency`` or ``TTFT``) of every adapter as overlaid ECDFs; None without data."""
+    import numpy as np
+
+    if not any(samples.get(n) for n in names):
+        return None
+    fig = _figure(7.0, 4.0)
+    ax = fig.add_subplot()
+    probs = np.linspace(0.0, 1.0, _ECDF_POINTS)
+    for i, name in enumerate(names):
+        values = np.asarray(samples.get(name) or (), dtype=float)
+        if values.size == 0:
+            continue
+        xs = np.quantile(values, probs)
+        label = f"{name} (emulated)" if name in emulated else name
+        style = "--" if name in emulated else "-"
+        ax.step(
+            xs, probs * 100, where="post", color=adapter_colour(i), linestyle=style, label=label
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel(f"{what} (ms, log scale)")
+    ax.set_ylabel("requests at or below (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(f"{what}: share of requests at or below each time")
+    return svg(fig)
+
+
+def forest_svg(rows: Sequence[ForestRow]) -> str | None:
+    """Each compared figure's change with its 95% interval, one panel per unit; None if empty."""
+    units = list(dict.fromkeys(r.unit for r in rows))
+    if not units:
+        return None
+    heights = [max(1, sum(r.unit == u for r in rows)) for u in units]
+    fig = _figure(7.5, 1.2 + 0.32 * sum(heights) + 0.5 * len(units))
+    axes = fig.subplots(len(units), 1, squeeze=False, gridspec_kw={"height_ratios": heights})
+    for ax, unit in zip(axes[:, 0], units, strict=True):
+        mine = [r for r in rows if r.unit == unit]
+        scale = 100.0 if unit == "share" else 1.0
+        ys = list(range(len(mine)))[::-1]
+        for y, r in zip(ys, mine, strict=True):
+            marker, _ = _VERDICT_MARK.get(r.verdict, ("o", r.verdict))
+            colour = {"better": "#009E73", "worse": "#D55E00"}.get(r.verdict, "#555555")
+            ax.errorbar(
+                r.delta * scale,
+                y,
+                xerr=[
+                    [max(0.0, (r.delta - r.low) * scale)],
+                    [max(0.0, (r.high - r.delta) * scale)],
+                ],
+                fmt=marker,
+                color=colour,
+                capsize=4,
+                markersize=7,
+            )
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_yticks(
+            ys, [f"{r.label} ({_VERDICT_MARK.get(r.verdict, ('', r.verdict))[1]})" for r in mine]
+        )
+        ax.set_ylim(-0.7, len(mine) - 0.3)
+        unit_text = {"share": "percentage points", "score": "score"}.get(unit, unit)
+        ax.set_xlabel(f"change, candidate - base ({unit_text}); bars: 95% interval")
+        ax.grid(True, axis="x", alpha=0.3)
+    axes[0, 0].set_title(
+        "Compared figures: change and 95% interval (▲ better, ▼ worse, ● no difference)"
+    )
+    return svg(fig)
+
+
+def tag_heatmap_svg(
+    rates: Mapping[str, Mapping[str, tuple[int, int]]], names: Sequence[str]
+) -> str | None:
+    """Pass rate per tag (rows) and adapter (columns), the rate written in each cell."""
+    import numpy as np
+
+    tags = sorted(rates)[:_MAX_TAGS]
+    if not tags:
+        return None
+    grid = np.full((len(tags), len(names)), np.nan)
+    for r, tag in enumerate(tags):
+        for c, name in enumerate(names):
+            passed, total = rates[tag].get(name, (0, 0))
+            if total:
+                grid[r, c] = 100.0 * passed / total
+    fig = _figure(max(5.0, 1.6 * len(names) + 3.0), 1.2 + 0.35 * len(tags))
+    ax = fig.add_subplot()
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    for r in range(len(tags)):
+        for c in range(len(names)):
+            value = grid[r, c]
+            text = "—" if np.isnan(value) else f"{value:.0f}%"
+            ax.text(
+                c,
+                r,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if value < 60 else "black",
+            )
+    ax.set_xticks(range(len(names)), list(names))
+    ax.set_yticks(range(len(tags)), tags)
+    ax.set_xlabel("adapter")
+    ax.set_ylabel("tag")
+    fig.colorbar(image, ax=ax, label="pass rate (%)")
+    title = "Pass rate per tag (requests)"
+    if len(rates) > _MAX_TAGS:
+        title += f": first {_MAX_TAGS} of {len(rates)} tags"
+    ax.set_title(title)
+    return svg(fig)
+
+
+def chart(title: str, svg_text: str | None, png: bytes | None = None) -> dict[str, str] | None:
+    """A chart for the template: the SVG as a data URI, and the PNG to download if written."""
+    if svg_text is None:
+        return None
+    out = {
+        "title": title,
+        "src": "data:image/svg+xml;base64," + base64.b64encode(svg_text.encode()).decode("ascii"),
+    }
+    if png is not None:
+        out["png"] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return out

@@ -1,0 +1,214 @@
+"""The drill-down data of ``report.html``: every record of a run, compact, for the page's script.
+
+The page renders only the rows in view, so it can hold a 100,000-case run: the records go
+into one JSON block, column-wise (one list per field, names and tags as indexes), read once
+by the browser. Texts stay raw here; the page inserts them with ``textContent`` only, and
+:func:`embed_json` escapes every ``<`` so no text can close the ``<script>`` block it sits in.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.text import clip_text
+from harness.records.jsonl import iter_jsonl
+from harness.records.store import RESULTS_FILE
+
+__all__ = [
+    "DATA_SCHEMA",
+    "TEXT_LIMIT",
+    "AdapterExtras",
+    "CaseData",
+    "embed_json",
+    "read_case_data",
+]
+
+DATA_SCHEMA = 1
+"""Version of the embedded JSON layout (``D.v`` in the page's script)."""
+
+TEXT_LIMIT = 20_000
+"""Characters kept per prompt, output or reason; longer text is clipped with a marker (the
+full text stays in ``results.jsonl``). Bounds the file however long one answer is."""
+
+PASS, FAIL, ERROR, MISSING, NOT_RUN = 0, 1, 2, 3, 4
+"""Outcome codes of the embedded records and case statuses (the script uses the same)."""
+
+
+@dataclass
+class AdapterExtras:
+    """Figures of one adapter the run summary does not keep: speed, retries, scores."""
+
+    itl_ms: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
+    retried: int = 0
+    extra_attempts: int = 0
+    scores: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass
+class CaseData:
+    """The compact columns embedded in the page plus per-adapter extras and per-tag rates."""
+
+    data: dict[str, Any]
+    extras: dict[str, AdapterExtras]
+    tag_rates: dict[str, dict[str, tuple[int, int]]]
+    """tag -> adapter -> (passed, graded) over records."""
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return round(float(value), 1)
+    return None
+
+
+def _outcome(raw: Mapping[str, Any]) -> int:
+    error = raw.get("error")
+    if error:
+        return MISSING if error.get("origin") == "judge" else ERROR
+    return PASS if raw.get("passed") else FAIL
+
+
+def _error_text(raw: Mapping[str, Any]) -> str | None:
+    error = raw.get("error")
+    if not error:
+        return None
+    status = f" (HTTP {error['status']})" if error.get("status") is not None else ""
+    who = "judge " if error.get("origin") == "judge" else ""
+    return clip_text(
+        f"{who}{error.get('type', 'Error')}: {error.get('message', '')}{status}", TEXT_LIMIT
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else clip_text(str(value), TEXT_LIMIT)
+
+
+class _Index:
+    """Names to small integers, first seen first."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.pos: dict[str, int] = {}
+        for name in names:
+            self.of(name)
+
+    def of(self, name: str) -> int:
+        return self.pos.setdefault(name, len(self.pos))
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.pos)
+
+
+def _latest(run_dir: Path) -> list[dict[str, Any]]:
+    """The counted records: the latest per (case_id, adapter, repeat), in first-seen order."""
+    latest: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for raw in iter_jsonl(run_dir / RESULTS_FILE, json.loads):
+        latest[(raw["case_id"], raw["adapter"], int(raw.get("repeat") or 0))] = raw
+    return list(latest.values())
+
+
+def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
+    """Read ``results.jsonl`` once into the page's columns (``adapters``: the report's order;
+    records of other adapters, judges included, are left out)."""
+    wanted = set(adapters)
+    adapter_ix = _Index(adapters)
+    cases, tags, metrics = _Index(), _Index(), _Index()
+    prompts: list[str] = []
+    case_tags: list[list[int]] = []
+    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiu"}
+    extras = {name: AdapterExtras() for name in adapters}
+    tag_rates: dict[str, dict[str, list[int]]] = {}
+    for raw in _latest(run_dir):
+        adapter = raw["adapter"]
+        if adapter not in wanted:
+            continue
+        case_pos = len(cases.pos)
+        c = cases.of(raw["case_id"])
+        if c == case_pos:
+            prompts.append(_text(raw.get("prompt")) or "")
+            case_tags.append([tags.of(t) for t in raw.get("tags") or []])
+        outcome = _outcome(raw)
+        timing = raw.get("timing") or {}
+        attempts = int(raw.get("attempts") or 1)
+        cols["c"].append(c)
+        cols["a"].append(adapter_ix.of(adapter))
+        cols["k"].append(int(raw.get("repeat") or 0))
+        cols["o"].append(outcome)
+        cols["l"].append(_num(raw.get("latency_ms")) if outcome != ERROR else None)
+        cols["f"].append(_num(raw.get("ttft_ms")) if outcome != ERROR else None)
+        cols["u"].append(1 if raw.get("streaming_emulated") else 0)
+        cols["x"].append(_text(raw.get("output")))
+        cols["e"].append(_error_text(raw))
+        cols["n"].append(attempts)
+        cols["t"].append(_num(raw.get("tokens_per_s")))
+        cols["i"].append(_num(timing.get("itl_mean_ms")))
+        exps = []
+        extra = extras[adapter]
+        for m in raw.get("expectations") or []:
+            if m.get("measured", True) is False:
+                continue
+            score = m.get("score")
+            exps.append(
+                [
+                    metrics.of(m["name"]),
+                    1 if m.get("passed") else 0,
+                    _num3(score),
+                    _text(m.get("reason")) or "",
+                ]
+            )
+            if isinstance(score, int | float):
+                extra.scores.setdefault(m["name"], []).append(float(score))
+        cols["m"].append(exps)
+        _add_extras(extra, raw, timing, attempts, outcome)
+        if outcome in (PASS, FAIL, ERROR):
+            for t in raw.get("tags") or []:
+                tally = tag_rates.setdefault(t, {}).setdefault(adapter, [0, 0])
+                tally[0] += outcome == PASS
+                tally[1] += 1
+    data = {
+        "v": DATA_SCHEMA,
+        "A": adapter_ix.names,
+        "T": tags.names,
+        "E": metrics.names,
+        "C": {"id": cases.names, "p": prompts, "g": case_tags},
+        "R": cols,
+    }
+    rates = {t: {a: (v[0], v[1]) for a, v in by.items()} for t, by in tag_rates.items()}
+    return CaseData(data=data, extras=extras, tag_rates=rates)
+
+
+def _num3(value: Any) -> float | None:
+    if isinstance(value, int | float) and math.isfinite(value):
+        return round(float(value), 3)
+    return None
+
+
+def _add_extras(
+    extra: AdapterExtras,
+    raw: Mapping[str, Any],
+    timing: Mapping[str, Any],
+    attempts: int,
+    outcome: int,
+) -> None:
+    if attempts > 1:
+        extra.retried += 1
+        extra.extra_attempts += attempts - 1
+    if outcome == ERROR:
+        return
+    itl, tps = timing.get("itl_mean_ms"), raw.get("tokens_per_s")
+    if isinstance(itl, int | float):
+        extra.itl_ms.append(float(itl))
+    if isinstance(tps, int | float):
+        extra.tokens_per_s.append(float(tps))
+
+
+def embed_json(data: Any) -> str:
+    """``data`` as JSON safe inside ``<script type="application/json">``: every ``<`` is
+    written ``\\u003c``, so no text (``</script>``, ``<!--``) can end or alter the block."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
