@@ -141,11 +141,7 @@ def load_run_folder(path: Path, param: str) -> LoadedSource:
     if not path.exists():
         raise CompareInputError(f"{path}: no such run folder", param)
     if not path.is_dir():
-        raise CompareInputError(
-            f"{path}: not a run folder (comparing with a baseline file is not supported yet; "
-            f"give a reports/<run-id> folder)",
-            param,
-        )
+        raise CompareInputError(f"{path}: not a run folder (give a reports/<run-id> folder)", param)
     if not (path / MANIFEST_FILE).is_file():
         raise CompareInputError(f"{path}: not a run folder (no {MANIFEST_FILE})", param)
     manifest = read_manifest(path)
