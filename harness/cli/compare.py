@@ -148,7 +148,8 @@ def compare(
 ) -> None:
     """Compare adapters figure by figure with paired statistics: better, worse or no difference.
 
-    BASE and CANDIDATE are run folders (reports/<run-id>). Cases are paired by case_id and
+    BASE and CANDIDATE are run folders (reports/<run-id>) or baseline files (harness baseline
+    save). Cases are paired by case_id and
     repeats averaged per case; each figure (pass rate, error rate, scores, latency, TTFT,
     inter-token latency, tokens/s) gets a delta, a 95% interval, a Holm-adjusted p-value, a
     verdict and the smallest change these cases could detect. Writes compare.json and
@@ -177,6 +178,9 @@ def compare(
     text = doc.model_dump_json(indent=2) + "\n"
     (folder / COMPARE_JSON_FILE).write_text(text, encoding="utf-8")
     md_path = write_compare_md(doc, folder)
+    from harness.report.html import write_compare_html
+
+    html_path = write_compare_html(doc, folder)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:
@@ -187,4 +191,4 @@ def compare(
         _print_pair(console, pair, alpha)
         console.print()
     console.print(f"compare folder: {folder}", highlight=False)
-    console.print(f"  {folder / COMPARE_JSON_FILE}\n  {md_path}", highlight=False)
+    console.print(f"  {folder / COMPARE_JSON_FILE}\n  {md_path}\n  {html_path}", highlight=False)
