@@ -55,7 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": (
         "harness.cli.report:report",
-        "Write report.md, report.html and charts for a saved run folder.",
+        "Write report.md, report.html, summary.json and charts for a saved run folder.",
     ),
     "run": (
         "harness.cli.run:run",

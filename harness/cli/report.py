@@ -15,11 +15,11 @@ from harness.cli.exits import handle_errors
     "--only",
     "names",
     multiple=True,
-    help="Write only this reporter (markdown, html, charts); repeatable.",
+    help="Write only this reporter (markdown, html, charts, summary); repeatable.",
 )
 @handle_errors
 def report(run_dir: Path, names: tuple[str, ...]) -> None:
-    """Write report.md, report.html and charts for a saved run folder.
+    """Write report.md, report.html, summary.json and charts for a saved run folder.
 
     A (case_id, adapter, repeat) found more than once in results.jsonl counts once, with its
     latest record (as a resume does); a warning names how many and an example.

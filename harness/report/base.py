@@ -37,6 +37,13 @@ reporters.add(
     description="PNG charts: pass rate with 95% CI, latency and TTFT distributions",
 )
 reporters.add(
+    "summary",
+    "harness.report.summary_json:write_summary_json",
+    order=5,
+    files=("summary.json",),
+    description="summary.json: every figure of the summary table, versioned (docs/summary.md)",
+)
+reporters.add(
     "markdown",
     "harness.report.markdown:write_markdown",
     order=10,

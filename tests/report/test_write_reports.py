@@ -16,7 +16,14 @@ def test_builtin_reporters_are_registered():
 
 def test_writes_everything_charts_first(written_reports):
     names = [p.name for p in written_reports["paths"]]
-    assert names == ["pass_rate.png", "latency.png", "ttft.png", "report.md", "report.html"]
+    assert names == [
+        "pass_rate.png",
+        "latency.png",
+        "ttft.png",
+        "summary.json",
+        "report.md",
+        "report.html",
+    ]
     assert all(
         p.parent == written_reports["run_dir"] and p.is_file() for p in written_reports["paths"]
     )
