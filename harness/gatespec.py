@@ -244,7 +244,7 @@ class _Parser:
                 raise self.error(
                     f"unknown option {key!r}; {function} takes margin=, confidence=, alpha=, "
                     "against=",
-                    self.last_pos - len(key) - 1,
+                    self.last_pos - len(key),
                 )
             value, unit = self.number()
             if key == "margin":
