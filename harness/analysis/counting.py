@@ -44,28 +44,31 @@ class CaseIndex:
 class CaseTally:
     """One adapter's counted requests, per case: how many were sent, graded and passed.
 
-    Three integer arrays indexed by case number: a 100,000-case run costs about a megabyte.
+    Three 4-byte counters per case, indexed by case number: 1.2 MB per adapter for 100,000
+    cases (the case ids themselves are held once per run, in the shared ``CaseIndex``).
     """
 
     def __init__(self, index: CaseIndex | None = None) -> None:
         self.index = index if index is not None else CaseIndex()
         self.requests = 0
-        self._sent = array("L")
-        self._graded = array("L")
-        self._passed = array("L")
+        self._sent = array("I")
+        self._graded = array("I")
+        self._passed = array("I")
 
     def add(self, case_id: str, *, passed: bool, graded: bool = True) -> None:
         """Count one request (a record that counts) of ``case_id``."""
         i = self.index.number(case_id)
-        if i >= len(self._sent):
-            grow = i + 1 - len(self._sent)
-            for counts in (self._sent, self._graded, self._passed):
-                counts.extend([0] * grow)
+        sent = self._sent
+        while len(sent) <= i:  # a case this adapter has not had yet
+            sent.append(0)
+            self._graded.append(0)
+            self._passed.append(0)
         self.requests += 1
-        self._sent[i] += 1
+        sent[i] += 1
         if graded:
             self._graded[i] += 1
-            self._passed[i] += passed
+            if passed:
+                self._passed[i] += 1
 
     @property
     def cases(self) -> int:

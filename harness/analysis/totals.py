@@ -122,6 +122,14 @@ class RunTotals:
         return [a for a in self.adapters if a.never_answered]
 
 
+def _totals_of(totals: dict[str, AdapterTotals], name: str) -> AdapterTotals:
+    """``totals[name]``, made on first use (not per record, as ``setdefault`` would)."""
+    found = totals.get(name)
+    if found is None:
+        found = totals[name] = AdapterTotals(name)
+    return found
+
+
 def _count(
     records: Iterable[CaseRecord], totals: dict[str, AdapterTotals], suspects: set[int]
 ) -> tuple[set[int], DuplicateRecords]:
@@ -148,9 +156,9 @@ def _count(
             again.add(h)
         seen.add(h)
         name = record.adapter
-        totals.setdefault(name, AdapterTotals(name)).add(_Counted.of(record))
+        _totals_of(totals, name).add(_Counted.of(record))
     for counted in latest.values():
-        totals.setdefault(counted.adapter, AdapterTotals(counted.adapter)).add(counted)
+        _totals_of(totals, counted.adapter).add(counted)
     superseded = sum(copies.values()) - len(latest)
     keys = sum(1 for n in copies.values() if n > 1)
     return again, DuplicateRecords(superseded, keys, example)
