@@ -30,7 +30,7 @@ def _drilldown(doc: CompareDocument) -> dict[str, Any]:
     several = len(doc.pairs) > 1
     ids: list[str] = []
     case_tags: list[list[int]] = []
-    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiu"}
+    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiup"}
     metrics: dict[str, int] = {}
     for pair in doc.pairs:
         title = f"{pair.pair.candidate} vs {pair.pair.base}"
@@ -47,12 +47,23 @@ def _drilldown(doc: CompareDocument) -> dict[str, Any]:
     return {
         "v": DATA_SCHEMA,
         "mode": "compare",
-        "A": [f"base ({doc.base.run_id})", f"candidate ({doc.candidate.run_id})"],
+        "A": _sides(doc),
         "T": tags,
         "E": list(metrics),
         "C": {"id": ids, "p": [""] * len(ids), "g": case_tags},
         "R": cols,
     }
+
+
+def _sides(doc: CompareDocument) -> list[str]:
+    """Column names: the adapters when one pair is compared, else the runs."""
+    if len(doc.pairs) == 1:
+        pair = doc.pairs[0].pair
+        return [
+            f"base: {pair.base} ({doc.base.run_id})",
+            f"candidate: {pair.candidate} ({doc.candidate.run_id})",
+        ]
+    return [f"base ({doc.base.run_id})", f"candidate ({doc.candidate.run_id})"]
 
 
 def _side(
@@ -62,7 +73,7 @@ def _side(
     cols["a"].append(a)
     cols["k"].append(0)
     cols["o"].append(ERROR if side.error else PASS if side.passed else FAIL)
-    for key in "lftiu":
+    for key in "lftiup":
         cols[key].append(None if key != "u" else 0)
     cols["x"].append(_clip(side.output))
     share = f"passed {side.pass_share:.0%} of {side.repeats} graded repeat(s)"

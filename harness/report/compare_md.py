@@ -21,6 +21,7 @@ from harness.report.compare_format import (
     grouped_notes,
 )
 from harness.report.markdown import md_code, md_text
+from harness.report.md_limit import fit_markdown
 
 __all__ = [
     "COMPARE_MD_FILE",
@@ -143,7 +144,7 @@ def _pair_lines(doc: CompareDocument, pair: PairEntry) -> list[str]:
 
 
 def render_compare_md(doc: CompareDocument) -> str:
-    """The whole compare.md text."""
+    """The whole compare.md text, cut to GitHub's comment limit (verdicts come first)."""
     base, cand = doc.base, doc.candidate
     if doc.same_run:
         title = f"# Compare: adapters of run {md_text(base.run_id)}"
@@ -160,7 +161,8 @@ def render_compare_md(doc: CompareDocument) -> str:
         out += ["## Warnings", "", *(f"- {md_text(w)}" for w in doc.warnings), ""]
     for pair in doc.pairs:
         out += _pair_lines(doc, pair)
-    return "\n".join(out).rstrip("\n") + "\n"
+    text = "\n".join(out).rstrip("\n") + "\n"
+    return fit_markdown(text, "Every figure and flipped case is in compare.json.")
 
 
 def write_compare_md(doc: CompareDocument, out_dir: Path) -> Path:

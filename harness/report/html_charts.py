@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.report.charts import adapter_colour, svg
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 __all__ = ["ForestRow", "chart", "ecdf_svg", "forest_svg", "tag_heatmap_svg"]
@@ -22,6 +23,7 @@ __all__ = ["ForestRow", "chart", "ecdf_svg", "forest_svg", "tag_heatmap_svg"]
 _ECDF_POINTS = 400
 """Steps drawn per ECDF line: quantiles at evenly spaced probabilities (exact at the ends)."""
 _MAX_TAGS = 40
+_VERDICT_COLOUR = {"better": "#009E73", "worse": "#D55E00"}
 _VERDICT_MARK = {
     "better": ("^", "better"),
     "worse": ("v", "worse"),
@@ -76,6 +78,7 @@ def ecdf_svg(
             xs, probs * 100, where="post", color=adapter_colour(i), linestyle=style, label=label
         )
     ax.set_xscale("log")
+    _plain_log_ticks(ax)
     ax.set_xlabel(f"{what} (ms, log scale)")
     ax.set_ylabel("requests at or below (%)")
     ax.set_ylim(0, 100)
@@ -99,7 +102,7 @@ def forest_svg(rows: Sequence[ForestRow]) -> str | None:
         ys = list(range(len(mine)))[::-1]
         for y, r in zip(ys, mine, strict=True):
             marker, _ = _VERDICT_MARK.get(r.verdict, ("o", r.verdict))
-            colour = {"better": "#009E73", "worse": "#D55E00"}.get(r.verdict, "#555555")
+            colour = _VERDICT_COLOUR.get(r.verdict, "#555555")
             ax.errorbar(
                 r.delta * scale,
                 y,
@@ -120,10 +123,40 @@ def forest_svg(rows: Sequence[ForestRow]) -> str | None:
         unit_text = {"share": "percentage points", "score": "score"}.get(unit, unit)
         ax.set_xlabel(f"change, candidate - base ({unit_text}); bars: 95% interval")
         ax.grid(True, axis="x", alpha=0.3)
-    axes[0, 0].set_title(
-        "Compared figures: change and 95% interval (▲ better, ▼ worse, ● no difference)"
+    axes[0, 0].set_title("Change with 95% interval", fontsize=10)
+    axes[0, 0].legend(
+        handles=_verdict_handles(),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.12),
+        ncol=3,
+        fontsize=8,
+        frameon=False,
     )
     return svg(fig)
+
+
+def _verdict_handles() -> list[Any]:
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D(
+            [],
+            [],
+            marker=marker,
+            linestyle="none",
+            color=_VERDICT_COLOUR.get(key, "#555555"),
+            label=word,
+        )
+        for key, (marker, word) in _VERDICT_MARK.items()
+    ]
+
+
+def _plain_log_ticks(ax: Axes) -> None:
+    """Log-axis ticks as plain numbers (mathtext labels cost seconds to lay out)."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def tag_heatmap_svg(

@@ -120,7 +120,7 @@ def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
     cases, tags, metrics = _Index(), _Index(), _Index()
     prompts: list[str] = []
     case_tags: list[list[int]] = []
-    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiu"}
+    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiup"}
     extras = {name: AdapterExtras() for name in adapters}
     tag_rates: dict[str, dict[str, list[int]]] = {}
     for raw in _latest(run_dir):
@@ -130,8 +130,10 @@ def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
         case_pos = len(cases.pos)
         c = cases.of(raw["case_id"])
         if c == case_pos:
-            prompts.append(_text(raw.get("prompt")) or "")
+            prompts.append(_text(raw.get("prompt")) or "")  # the case's prompt: its first record's
             case_tags.append([tags.of(t) for t in raw.get("tags") or []])
+        prompt = _text(raw.get("prompt")) or ""
+        cols["p"].append(None if prompt == prompts[c] else prompt)  # another adapter's prompt
         outcome = _outcome(raw)
         timing = raw.get("timing") or {}
         attempts = int(raw.get("attempts") or 1)

@@ -14,12 +14,21 @@ from harness.analysis.summarize import RunSummary, clip_text
 from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import ReportContent, Table, build_content
+from harness.report.md_limit import GITHUB_COMMENT_LIMIT, fit_markdown
 
-__all__ = ["MARKDOWN_FILE", "OUTPUT_LIMIT", "md_code", "md_text", "render_markdown"]
+__all__ = [
+    "MARKDOWN_FILE",
+    "OUTPUT_LIMIT",
+    "TRUNCATED_WHERE",
+    "md_code",
+    "md_text",
+    "render_markdown",
+]
 
 MARKDOWN_FILE = "report.md"
 OUTPUT_LIMIT = 200
 """Characters of a prompt or output shown in a Markdown cell."""
+TRUNCATED_WHERE = "Every case is in report.html and every record in results.jsonl."
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _BACKTICKS = re.compile(r"`+")
@@ -58,8 +67,14 @@ def _table(table: Table, escape: bool = True) -> list[str]:
     return lines
 
 
-def render_markdown(content: ReportContent, charts: list[str]) -> str:
-    """The report as Markdown; ``charts`` are PNG file names next to the report to link."""
+def render_markdown(
+    content: ReportContent, charts: list[str], limit: int | None = GITHUB_COMMENT_LIMIT
+) -> str:
+    """The report as Markdown; ``charts`` are PNG file names next to the report to link.
+
+    Verdicts and the summary come first, so a report cut to ``limit`` characters (GitHub's
+    comment limit; None: no limit) by :func:`fit_markdown` keeps them and drops cases.
+    """
     out = [f"# {md_text(content.title)}", ""]
     out += ["| | |", "|---|---|"]
     out += [f"| **{md_text(k)}** | {md_text(v)} |" for k, v in content.header]
@@ -68,6 +83,13 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
         out += ["", "## Why requests failed", "", *_table(content.errors)]
         if content.error_notes:
             out += ["", *(f"*{md_text(note)}*" for note in content.error_notes)]
+
+    out += ["", "## Verdicts", ""]
+    if content.comparisons is None:
+        out.append("Only one adapter ran; nothing to compare.")
+    else:
+        out += [f"- {md_text(v)}" for v in content.verdicts]
+        out += ["", *(f"*{md_text(note)}*" for note in content.comparison_notes)]
 
     out += ["", "## Adapters", "", *_table(content.adapters)]
 
@@ -79,13 +101,8 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
         out += ["", "### Charts", ""]
         out += [f"![{md_text(CHART_TITLES[c])}]({c})" for c in charts]
 
-    out += ["", "## Paired comparisons", ""]
-    if content.comparisons is None:
-        out.append("Only one adapter ran; nothing to compare.")
-    else:
-        out += [*_table(content.comparisons), ""]
-        out += [f"- {md_text(v)}" for v in content.verdicts]
-        out += ["", *(f"*{md_text(note)}*" for note in content.comparison_notes)]
+    if content.comparisons is not None:
+        out += ["", "## Paired comparisons", "", *_table(content.comparisons)]
 
     out += ["", "## Flakiness", "", md_text(content.flaky_note)]
     if content.flaky is not None:
@@ -110,7 +127,10 @@ def render_markdown(content: ReportContent, charts: list[str]) -> str:
     columns = (*content.case_columns, "Differs")
     rows = tuple((c.case_id, *c.cells, "≠" if c.differs else "") for c in content.cases)
     out += _table(Table(columns, rows))
-    return "\n".join(out) + "\n"
+    text = "\n".join(out) + "\n"
+    if limit is None:
+        return text
+    return fit_markdown(text, TRUNCATED_WHERE, limit)
 
 
 def write_markdown(summary: RunSummary, out_dir: Path) -> list[Path]:

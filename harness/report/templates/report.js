@@ -91,6 +91,7 @@
       for (var p = start[c]; p < start[c + 1]; p++) {
         var r = byCase[p];
         if (R.x[r]) parts.push(R.x[r]);
+        if (R.p[r]) parts.push(R.p[r]);
         if (R.e[r]) parts.push(R.e[r]);
         var m = R.m[r];
         for (var z = 0; z < m.length; z++) if (m[z][3]) parts.push(m[z][3]);
@@ -218,6 +219,7 @@
     if (R.t[r] !== null) facts.push(R.t[r] + ' tokens/s');
     if (R.n[r] > 1) facts.push(R.n[r] + ' attempts');
     box.appendChild(el('div', 'o-' + R.o[r] + '-text', facts.join(' · ')));
+    if (R.p[r] !== null) { box.appendChild(el('div', 'muted', 'Prompt sent to this adapter')); box.appendChild(el('pre', 'prompt-text', R.p[r])); }
     if (R.e[r]) box.appendChild(el('div', 'err', R.e[r]));
     box.appendChild(R.x[r] === null ? el('p', 'muted', '(no output)') : el('pre', 'output', R.x[r]));
     var m = R.m[r];
@@ -273,5 +275,6 @@
   window.addEventListener('hashchange', openFromHash);
   apply();
   openFromHash();
+  performance.mark('report-ready');
   document.documentElement.dataset.ready = '1';
 })();
