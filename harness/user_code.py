@@ -290,7 +290,7 @@ def _find(module: _Module, name: str, base_dir: Path | None, hops: int) -> Found
     if module.file is None:  # a namespace package: only submodules
         sub = _in_folders(name, module.search, f"{module.name}.{name}", module.local)
         if sub is not None:
-            return FoundObject(sub.file, None, None)
+            return FoundObject(sub.file, None, f"'{name}' is a module, not a def or class")
         raise ValueError(f"module {module.name!r} has no attribute {name!r}")
     tree = _parse(module.file)
     dynamic = False
