@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.emulator:emulator",
         "Run the embedded API emulator: simulated models over the Gradient and OpenAI APIs.",
     ),
+    "export": (
+        "harness.cli.export:export",
+        "Write a run's records as one flat table (Parquet or CSV), one row per request.",
+    ),
     "gate": (
         "harness.cli.gate:gate",
         "Evaluate quality gates on a saved run: exit 0 all passed, 1 a gate failed, 4 a problem.",
