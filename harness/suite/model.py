@@ -337,6 +337,12 @@ class GateSpec(_Strict):
         ]
 
 
+def _string_or_gate(schema: dict[str, Any]) -> None:
+    """A plain string item is an expression (GateSpec's before-validator): tell editors."""
+    expression = {"type": "string", "description": "A gate expression (docs/gates.md)"}
+    schema["items"] = {"anyOf": [expression, schema["items"]]}
+
+
 class SuiteFileSpec(_Strict):
     """One suite file. Included files may omit anything; the merged suite must be complete."""
 
@@ -371,4 +377,8 @@ class SuiteFileSpec(_Strict):
     datasets: list[dict[str, Any]] = Field(
         default_factory=list, description="Cases generated from dataset rows"
     )
-    gates: list[GateSpec] = Field(default_factory=list, description="Quality gates")
+    gates: list[GateSpec] = Field(
+        default_factory=list,
+        description="Quality gates: expressions such as 'pass_rate>=0.9' (docs/gates.md)",
+        json_schema_extra=_string_or_gate,
+    )
