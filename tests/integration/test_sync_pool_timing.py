@@ -11,6 +11,7 @@ running, and stops being read at its next chunk.
 from __future__ import annotations
 
 import asyncio
+import statistics
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,10 @@ from harness.runner.settings import RunSettings
 Write = Callable[..., Path]
 
 DELAY_MS = 200.0
-TOLERANCE_MS = 40.0  # thread wake-up and GIL hand-over on a loaded 2-core machine
+# Thread wake-up and GIL hand-over: typically +0-10 ms; on a 2-core machine running several
+# test processes a woken thread can wait for a CPU for tens of ms more (seen: +45 ms).
+TOLERANCE_MS = 20.0  # for the median
+WORST_MS = 100.0  # for every record: still far below one delay, which a wait would add
 
 
 class _SyncOnly(CustomLLM):
@@ -97,6 +101,13 @@ def _suite(write_suite: Write, adapter: str, repeat: int) -> Any:
     )
 
 
+def assert_latency_is_the_delay(records: list[CaseRecord]) -> None:
+    latencies = [r.latency_ms for r in records if r.latency_ms is not None]
+    assert len(latencies) == len(records)
+    assert statistics.median(latencies) <= DELAY_MS + TOLERANCE_MS, sorted(latencies)
+    assert DELAY_MS - 1 <= min(latencies) and max(latencies) <= DELAY_MS + WORST_MS, latencies
+
+
 def _drive(
     suite: Any, llm: Any, options: RunOptions, sync_threads: int | None, linger_s: float = 0
 ) -> list[CaseRecord]:
@@ -119,13 +130,12 @@ def test_waits_for_a_thread_are_queue_wait_not_latency(write_suite: Write) -> No
     suite = _suite(write_suite, "FixedDelay", repeat=32)
     records = _drive(suite, FixedDelay(), RunOptions(concurrency=32), sync_threads=4)
     assert len(records) == 32 and all(r.error is None for r in records)
-    for r in records:
-        assert r.latency_ms is not None
-        assert DELAY_MS - 1 <= r.latency_ms <= DELAY_MS + TOLERANCE_MS, r.latency_ms
-        assert r.ttft_ms is not None and r.ttft_ms <= DELAY_MS + TOLERANCE_MS
+    assert_latency_is_the_delay(records)
+    assert all(r.ttft_ms is not None and r.ttft_ms <= DELAY_MS + WORST_MS for r in records)
     waits = sorted(r.queue_wait_ms for r in records)
-    # The first wave starts at once; the last waits about seven delays.
-    assert waits[0] < TOLERANCE_MS
+    # The first wave (one request per thread) starts at once, the next waits a delay, and the
+    # last about seven.
+    assert waits[3] < 0.5 * DELAY_MS <= waits[4]
     assert waits[-1] >= 6.5 * DELAY_MS
     expected_total = 4 * DELAY_MS * sum(range(8))  # 4 requests in each wave k wait k delays
     assert 0.9 * expected_total <= sum(waits) <= 1.3 * expected_total
@@ -137,10 +147,9 @@ def test_the_pool_has_a_thread_per_request_in_flight(write_suite: Write, tmp_pat
     outcome = run_suite(suite, RunOptions(output_dir=tmp_path / "out", concurrency=96))
     records = list(read_records(outcome.run_dir))
     assert len(records) == 96 and all(r.error is None for r in records)
-    for r in records:
-        assert r.latency_ms is not None
-        assert DELAY_MS - 1 <= r.latency_ms <= DELAY_MS + TOLERANCE_MS, r.latency_ms
-        assert r.queue_wait_ms < DELAY_MS / 2, r.queue_wait_ms  # no wave waited for a thread
+    assert_latency_is_the_delay(records)
+    # No request waited for a thread (a second wave would have waited a whole delay).
+    assert max(r.queue_wait_ms for r in records) < 0.5 * DELAY_MS
 
 
 def test_a_timed_out_sync_call_frees_its_slot_and_is_no_longer_read(write_suite: Write) -> None:
