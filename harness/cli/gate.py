@@ -20,11 +20,24 @@ if TYPE_CHECKING:
     from harness.gates.inputs import GateInput
     from harness.gatespec import Gate
 
-__all__ = ["evaluate_and_print", "gate", "load_input", "parse_gate_options"]
+__all__ = [
+    "GATE_HELP",
+    "JUNIT_HELP",
+    "evaluate_and_print",
+    "gate",
+    "load_input",
+    "parse_gate_options",
+    "suite_gate_list",
+]
 
 GATE_HELP = (
     "A gate expression (repeatable), e.g. 'pass_rate>=0.9', 'latency_p95_ms[v2]<=800', "
     "'no_regression(pass_rate, margin=0.05)'; see docs/gates.md."
+)
+
+JUNIT_HELP = (
+    "Write JUnit XML here: a test case per case x adapter (failure: failed expectations and "
+    "the output) and one per gate."
 )
 
 
@@ -110,18 +123,39 @@ def print_report(report: GateReport) -> None:
         console.print(f"gates: {word}", highlight=False)
 
 
+def write_junit_file(path: Path, candidate: GateInput, report: GateReport | None) -> None:
+    """JUnit XML of the run's cases (a run folder's, not a baseline's) and of the gates."""
+    from harness.records.store import read_records
+    from harness.report.junit import write_junit
+
+    source = candidate.source
+    records = None if candidate.is_baseline else read_records(source.path)
+    if candidate.is_baseline:
+        click.echo(
+            f"note: {source.path} is a baseline file: --junit lists its gates only", err=True
+        )
+    write_junit(path, source.manifest.suite_name, records, report)
+    click.echo(f"junit: {path}", err=True)
+
+
 def evaluate_and_print(
     gates: Sequence[Gate],
     candidate: GateInput,
     baseline: GateInput | None,
     *,
     seed: int = 0,
+    junit: Path | None = None,
 ) -> int:
     """Evaluate, print, and return the exit code (0 passed, 1 a gate failed, 4 a problem)."""
     from harness.gates.evaluate import evaluate_gates
 
-    report = evaluate_gates(gates, candidate, baseline, seed=seed)
-    print_report(report)
+    report = evaluate_gates(gates, candidate, baseline, seed=seed) if gates else None
+    if report is not None:
+        print_report(report)
+    if junit is not None:
+        write_junit_file(junit, candidate, report)
+    if report is None:
+        return ExitCode.OK
     return {0: ExitCode.OK, 1: ExitCode.GATE_FAILED, 4: ExitCode.USAGE_ERROR}[report.exit_code]
 
 
@@ -159,6 +193,7 @@ def _suite_gates(run: GateInput, suite_path: Path | None) -> list[Gate]:
     help="Read gates: from this suite file too (default without --gate: the run's suite).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the resampling.")
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=JUNIT_HELP)
 @handle_errors
 def gate(
     run_path: Path,
@@ -166,6 +201,7 @@ def gate(
     expressions: tuple[str, ...],
     suite_path: Path | None,
     seed: int,
+    junit: Path | None,
 ) -> int:
     """Evaluate quality gates on a saved run: exit 0 all passed, 1 a gate failed, 4 a problem.
 
@@ -181,4 +217,4 @@ def gate(
     if not gates:
         raise click.UsageError("no gates: give --gate EXPR or a suite with gates:")
     base = load_input(baseline, "--baseline") if baseline is not None else None
-    return evaluate_and_print(gates, candidate, base, seed=seed)
+    return evaluate_and_print(gates, candidate, base, seed=seed, junit=junit)

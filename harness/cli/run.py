@@ -23,6 +23,7 @@ from harness.cli.exits import (
 )
 from harness.cli.gate import (
     GATE_HELP,
+    JUNIT_HELP,
     evaluate_and_print,
     load_input,
     parse_gate_options,
@@ -118,6 +119,7 @@ DEFAULT_OUTPUT_DIR = Path("reports")
     type=click.Path(path_type=Path),
     help="Baseline file or run folder for baseline gates (no_regression...).",
 )
+@click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=JUNIT_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -139,6 +141,7 @@ def run(
     allow_adapter_errors: bool,
     gate_exprs: tuple[str, ...],
     baseline: Path | None,
+    junit: Path | None,
     quiet: bool,
     no_reports: bool,
 ) -> int:
@@ -194,9 +197,9 @@ def run(
                     no_reports=no_reports,
                     allow_adapter_errors=allow_adapter_errors,
                 )
-                if gates:  # exit 1 when a gate fails, 4 when one cannot be evaluated
+                if gates or junit:  # exit 1 when a gate fails, 4 when one cannot be evaluated
                     run_input = load_input(output_dir / run_id, "SUITE")
-                    return evaluate_and_print(gates, run_input, base)
+                    return evaluate_and_print(gates, run_input, base, junit=junit)
             except Exception:
                 if terminate.signal_name is None:
                     raise

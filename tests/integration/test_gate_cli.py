@@ -171,15 +171,17 @@ def test_suite_gates_run_and_a_bad_one_fails_before_the_run(work: Path) -> None:
 def test_an_unreachable_adapter_is_exit_5_even_with_gates(work: Path) -> None:
     suite = (
         SUITE.format(name="v1", gates="gates: [pass_rate>=0.0]\n")
-        .replace("served_by: emulator,", "base_url: 'http://127.0.0.1:9/v1', timeout: 2,")
+        .replace("served_by: emulator,", "api_base: 'http://127.0.0.1:9/v1', timeout: 2,")
         .replace("emulator: {config: models.yaml}\n", "")
+        .replace("questions.csv", "few.csv")
     )
-    (work / "down.yaml").write_text(suite.replace("questions.csv", "few.csv"))
-    (work / "few.csv").write_text("\n".join((work / "questions.csv").read_text().splitlines()[:3]))
+    (work / "down.yaml").write_text(suite)
+    (work / "few.csv").write_text("\n".join((work / "questions.csv").read_text().splitlines()[:4]))
     done = harness(
         "run", "down.yaml", "--run-id", "down", "-q", "--no-reports", "--retries", "1", cwd=work
     )
     assert done.returncode == 5, done.stdout + done.stderr
+    assert "every request failed" in done.stderr and "gates:" not in done.stdout
 
 
 def test_compare_reads_a_baseline_file_as_a_run(work: Path) -> None:
