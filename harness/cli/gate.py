@@ -123,6 +123,21 @@ def print_report(report: GateReport) -> None:
         console.print(f"gates: {word}", highlight=False)
 
 
+def github_outputs(report: GateReport, title: str) -> None:
+    """In GitHub Actions: the gate table appended to the step summary, annotations printed."""
+    import os
+
+    from harness.report.gate_md import gate_annotations, gate_markdown
+
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(gate_markdown(report, title))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        for line in gate_annotations(report):
+            click.echo(line)
+
+
 def write_junit_file(path: Path, candidate: GateInput, report: GateReport | None) -> None:
     """JUnit XML of the run's cases (a run folder's, not a baseline's) and of the gates."""
     from harness.records.store import read_records
@@ -152,6 +167,7 @@ def evaluate_and_print(
     report = evaluate_gates(gates, candidate, baseline, seed=seed) if gates else None
     if report is not None:
         print_report(report)
+        github_outputs(report, f"{candidate.source.manifest.suite_name} ({candidate.label})")
     if junit is not None:
         write_junit_file(junit, candidate, report)
     if report is None:
