@@ -107,10 +107,16 @@ def test_a_a_pair_passes_its_no_regression_gates(work: Path) -> None:
         "no_regression(pass_rate, margin=0.10)",
         "--gate",
         "no_regression(latency_p50_ms, margin=20%)",
+        "--junit",
+        "junit.xml",
         cwd=work,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("✓ pass") == 2 and "v1 -> v1b" in done.stdout
+    junitparser = pytest.importorskip("junitparser")
+    suites = {s.name: s for s in junitparser.JUnitXml.fromfile(str(work / "junit.xml"))}
+    assert suites["sums [v1b]"].tests == 200 and suites["gates"].tests == 2
+    assert suites["gates"].failures == suites["gates"].errors == 0
 
 
 def test_planted_pass_rate_drop_fails_with_exit_1(work: Path) -> None:
