@@ -45,6 +45,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.gate:gate",
         "Evaluate quality gates on a saved run: exit 0 all passed, 1 a gate failed, 4 a problem.",
     ),
+    "history": (
+        "harness.cli.history:history",
+        "Draw each figure of a suite across its runs over time: trend chart plus table.",
+    ),
+    "init": (
+        "harness.cli.init:init",
+        "Write a starter suite (the quickstart and its emulator models) into DIR, by default here.",
+    ),
     "list": (
         "harness.cli.catalogue:list_",
         "List the registered adapter types or metrics (expectations) with their options.",

@@ -21,6 +21,7 @@ __all__ = [
     "OUTPUT_LIMIT",
     "TRUNCATED_WHERE",
     "md_code",
+    "md_table",
     "md_text",
     "render_markdown",
 ]
@@ -55,7 +56,9 @@ def md_code(text: str | None, limit: int = OUTPUT_LIMIT) -> str:
     return f"{fence} {body} {fence}"
 
 
-def _table(table: Table, escape: bool = True) -> list[str]:
+def md_table(table: Table, escape: bool = True) -> list[str]:
+    """A GitHub table: header, separator and one line per row, cells escaped."""
+
     def cell(text: str) -> str:
         return md_text(text) if escape else text
 
@@ -80,7 +83,7 @@ def render_markdown(
     out += [f"| **{md_text(k)}** | {md_text(v)} |" for k, v in content.header]
 
     if content.errors is not None:
-        out += ["", "## Why requests failed", "", *_table(content.errors)]
+        out += ["", "## Why requests failed", "", *md_table(content.errors)]
         if content.error_notes:
             out += ["", *(f"*{md_text(note)}*" for note in content.error_notes)]
 
@@ -91,22 +94,22 @@ def render_markdown(
         out += [f"- {md_text(v)}" for v in content.verdicts]
         out += ["", *(f"*{md_text(note)}*" for note in content.comparison_notes)]
 
-    out += ["", "## Adapters", "", *_table(content.adapters)]
+    out += ["", "## Adapters", "", *md_table(content.adapters)]
 
-    out += ["", "## Summary", "", *_table(content.summary), ""]
+    out += ["", "## Summary", "", *md_table(content.summary), ""]
     out += [f"- {md_text(note)}" for note in content.summary_notes]
     if content.expectations is not None:
-        out += ["", "### Expectations (pass rate by metric)", "", *_table(content.expectations)]
+        out += ["", "### Expectations (pass rate by metric)", "", *md_table(content.expectations)]
     if charts:
         out += ["", "### Charts", ""]
         out += [f"![{md_text(CHART_TITLES[c])}]({c})" for c in charts]
 
     if content.comparisons is not None:
-        out += ["", "## Paired comparisons", "", *_table(content.comparisons)]
+        out += ["", "## Paired comparisons", "", *md_table(content.comparisons)]
 
     out += ["", "## Flakiness", "", md_text(content.flaky_note)]
     if content.flaky is not None:
-        out += ["", *_table(content.flaky)]
+        out += ["", *md_table(content.flaky)]
 
     out += ["", "## Failing cases"]
     if not content.failures:
@@ -126,7 +129,7 @@ def render_markdown(
     out += ["", "## Per-case results", ""]
     columns = (*content.case_columns, "Differs")
     rows = tuple((c.case_id, *c.cells, "≠" if c.differs else "") for c in content.cases)
-    out += _table(Table(columns, rows))
+    out += md_table(Table(columns, rows))
     text = "\n".join(out) + "\n"
     if limit is None:
         return text

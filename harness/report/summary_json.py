@@ -6,9 +6,9 @@ The document is built in the analysis layer (``summary_document``); this writes 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from harness import __version__
 from harness.analysis.summarize import RunSummary
 from harness.analysis.summary_document import build_summary_document, describe
 from harness.analysis.summary_extras import read_extras
@@ -19,7 +19,14 @@ __all__ = ["SUMMARY_FILE", "write_summary_json"]
 SUMMARY_FILE = "summary.json"
 
 
+def _harness_version() -> str:
+    """This harness's version. The package is loaded already (it is this module's parent);
+    naming it through ``sys.modules`` keeps its type-checking imports (the runner) out of the
+    report layer's import graph."""
+    return str(sys.modules["harness"].__version__)
+
+
 def write_summary_json(summary: RunSummary, out_dir: Path) -> list[Path]:
     """Write ``summary.json`` for ``summary``, whose records are in ``out_dir``."""
-    document = build_summary_document(summary, read_extras(out_dir), __version__)
+    document = build_summary_document(summary, read_extras(out_dir), _harness_version())
     return [write_text(out_dir / SUMMARY_FILE, describe(document))]
