@@ -49,6 +49,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.cli.history:history",
         "Draw each figure of a suite across its runs over time: trend chart plus table.",
     ),
+    "init": (
+        "harness.cli.init:init",
+        "Write a starter suite (the quickstart and its emulator models) into DIR, by default here.",
+    ),
     "list": (
         "harness.cli.catalogue:list_",
         "List the registered adapter types or metrics (expectations) with their options.",
