@@ -1,4 +1,4 @@
-"""The built sdist and wheel: what they hold, and that the wheel works installed outside the checkout.
+"""The built sdist and wheel: what they hold, and that the installed wheel works outside a checkout.
 
 Builds both archives once from a copy of the checkout (``python -m build --no-isolation``: the
 build backend comes from this environment, nothing is downloaded), with a planted run folder
@@ -46,7 +46,8 @@ WHEEL_DATA = (
     f"{DIST}-{__version__}.dist-info/*",
 )
 SDIST_EXTRA = (
-    "PKG-INFO", "pyproject.toml", "setup.cfg", "MANIFEST.in", "README.md", "LICENSE", "CHANGELOG.md",
+    "PKG-INFO", "pyproject.toml", "setup.cfg", "MANIFEST.in", "README.md", "LICENSE",
+    "CHANGELOG.md",
 )  # fmt: skip
 
 
@@ -135,7 +136,8 @@ def test_metadata_name_version_license_and_twine_check(built: Built) -> None:
     assert meta["License-Expression"] == "Apache-2.0"
     assert "ray" in meta.get_all("Provides-Extra")
     assert built.wheel.name == f"{DIST}-{__version__}-py3-none-any.whl"
-    done = _run([sys.executable, "-m", "twine", "check", "--strict", built.sdist, built.wheel], REPO)
+    twine = [sys.executable, "-m", "twine", "check", "--strict"]
+    done = _run([*twine, built.sdist, built.wheel], REPO)
     assert done.stdout.count("PASSED") == 2
 
 
