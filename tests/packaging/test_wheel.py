@@ -3,9 +3,9 @@
 Builds both archives once from a copy of the checkout (``python -m build --no-isolation``: the
 build backend comes from this environment, nothing is downloaded), with a planted run folder
 under ``reports/`` so leaving reports out is tested, not assumed. The wheel goes into a fresh
-virtualenv that sees this environment's site-packages for its dependencies; the checkout's own
-editable ``harness`` is also visible there, so every test first proves the venv's copy is the
-one that runs.
+virtualenv that borrows this environment's site-packages for its dependencies; the checkout's
+own editable ``harness`` is then visible there too, so the run test first proves the venv's copy
+is the one that runs.
 """
 
 from __future__ import annotations
@@ -70,6 +70,20 @@ def _run(
     return done
 
 
+def _borrow_this_environment(python: Path) -> None:
+    """Let the venv import this environment's packages, after its own (dependencies and pip).
+
+    ``--system-site-packages`` would lend the base interpreter's packages, which are not this
+    environment's when the tests run in a virtualenv (as CI does); a ``.pth`` file in the venv's
+    own site-packages adds this environment's site directories after it, so the wheel's
+    ``harness`` is found first and nothing needs downloading.
+    """
+    outer = [p for p in sys.path if p.endswith(("site-packages", "dist-packages"))]
+    own = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], REPO)
+    calls = "; ".join(f"site.addsitedir({p!r})" for p in outer)
+    (Path(own.stdout.strip()) / "borrowed_environment.pth").write_text(f"import site; {calls}\n")
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     root = tmp_path_factory.mktemp("packaging")
@@ -83,9 +97,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     (sdist,) = out.glob("*.tar.gz")
     (wheel,) = out.glob("*.whl")
     venv = root / "venv"
-    # --without-pip: this environment's pip (seen through system site-packages) installs into
-    # the venv, which is faster than bootstrapping a new pip and needs no index.
-    _run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", venv], cwd=root)
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=root)
+    _borrow_this_environment(venv / "bin" / "python")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env |= {"PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}", "VIRTUAL_ENV": str(venv)}
     env |= {"PYTHONNOUSERSITE": "1", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
