@@ -21,7 +21,7 @@ from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import build_content, ttft_label
 from harness.report.html_charts import chart
-from harness.report.html_data import embed_json, read_case_data
+from harness.report.html_data import embed_json, read_case_data, split_texts
 from harness.report.html_view import extras_table, forest_rows, run_cards
 
 if TYPE_CHECKING:
@@ -45,8 +45,10 @@ def _environment() -> Environment:
 
 def render_page(template: str, **context: Any) -> str:
     """Render ``template`` with ``data`` (the drill-down's records) embedded as safe JSON."""
-    data = Markup(embed_json(context.pop("data")))  # noqa: S704 - every "<" is escaped
-    return _environment().get_template(template).render(data=data, **context)
+    index, texts = split_texts(context.pop("data"))
+    data = Markup(embed_json(index))  # noqa: S704 - every "<" is escaped
+    text = Markup(embed_json(texts))  # noqa: S704
+    return _environment().get_template(template).render(data=data, texts=text, **context)
 
 
 def _run_charts(summary: RunSummary, out_dir: Path, tag_rates: Any) -> list[dict[str, str]]:

@@ -26,6 +26,7 @@ __all__ = [
     "CaseData",
     "embed_json",
     "read_case_data",
+    "split_texts",
 ]
 
 DATA_SCHEMA = 1
@@ -207,6 +208,23 @@ def _add_extras(
         extra.itl_ms.append(float(itl))
     if isinstance(tps, int | float):
         extra.tokens_per_s.append(float(tps))
+
+
+PREVIEW = 120
+"""Characters of each case's prompt in the first data block (the table's Prompt column)."""
+_TEXT_KEYS = {"C": ("p",), "R": ("x", "e", "m", "p")}
+
+
+def split_texts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``data`` as (what the table needs, the long texts): the page parses the second block
+    only when a case is opened, searched or filtered by expectation, so a large report's first
+    rows appear sooner. The first block keeps a short preview of each prompt."""
+    index = {k: (dict(v) if k in _TEXT_KEYS else v) for k, v in data.items()}
+    texts: dict[str, Any] = {}
+    for part, keys in _TEXT_KEYS.items():
+        texts[part] = {key: index[part].pop(key) for key in keys}
+    index["C"]["q"] = [p[:PREVIEW] for p in texts["C"]["p"]]
+    return index, texts
 
 
 def embed_json(data: Any) -> str:

@@ -42,11 +42,16 @@ def _parse(html: str) -> _Tags:
 
 
 def _data(html: str) -> dict:
+    """The two JSON blocks (the table's data, then the long texts) merged back into one."""
     blocks = [
         text for attrs, text in _parse(html).scripts if attrs.get("type") == "application/json"
     ]
-    assert len(blocks) == 1
-    return json.loads(blocks[0])
+    assert len(blocks) == 2
+    data, texts = (json.loads(b) for b in blocks)
+    for part in ("C", "R"):
+        assert not set(data[part]) & set(texts[part])
+        data[part].update(texts[part])
+    return data
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,11 @@ def test_hostile_text_never_reaches_the_markup(html):
     # ...and the only scripts are the data block and the page's own code.
     parsed = _parse(html)
     scripts = [attrs for tag, attrs in parsed.tags if tag == "script"]
-    assert scripts == [{"type": "application/json", "id": "report-data"}, {}]
+    assert scripts == [
+        {"type": "application/json", "id": "report-data"},
+        {"type": "application/json", "id": "report-text"},
+        {},
+    ]
     # The HTML parser sees the data block end where the page ends it: the hostile "</script>"
     # inside is written \u003c/script>, so the block parses whole as JSON with the raw text.
     data = _data(html)

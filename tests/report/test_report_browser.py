@@ -133,7 +133,7 @@ def test_hostile_outputs_show_as_text_and_run_nothing(browser: Any, report_path:
     )
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#cases img, #cases script, #cases b").count() == 0
-    assert page.locator("script").count() == 2  # the data block and the page's own code
+    assert page.locator("script").count() == 3  # two data blocks and the page's own code
     assert "✗ contains failed" in page.locator("#cases-body ul.exps").last.inner_text()
     _shot(page, "report-laptop.png")
     assert problems == []

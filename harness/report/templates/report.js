@@ -6,6 +6,14 @@
   'use strict';
   var D = JSON.parse(document.getElementById('report-data').textContent);
   var A = D.A, NA = A.length, C = D.C, R = D.R, NC = C.id.length, NR = R.c.length;
+  // The long texts (prompts, outputs, reasons, errors) are a second block, parsed on first use.
+  var textsLoaded = false;
+  function texts() {
+    if (textsLoaded) return;
+    var T = JSON.parse(document.getElementById('report-text').textContent);
+    C.p = T.C.p; R.x = T.R.x; R.e = T.R.e; R.m = T.R.m; R.p = T.R.p;
+    textsLoaded = true;
+  }
   var WORDS = ['✓ pass', '✗ fail', '⚠ error', '? ungraded', '— not run'];
 
   // Records per case (counting sort), then per (case, adapter): status, flaky, mean timings.
@@ -85,6 +93,7 @@
 
   function haystack() {
     if (hay) return hay;
+    texts();
     hay = new Array(NC);
     for (var c = 0; c < NC; c++) {
       var parts = [C.id[c], C.p[c]];
@@ -103,6 +112,7 @@
   var expFail = new Map();
   function failedExp(e) {
     if (expFail.has(e)) return expFail.get(e);
+    texts();
     var bits = new Uint8Array(NC * NA);
     for (var r = 0; r < NR; r++) {
       var m = R.m[r];
@@ -144,7 +154,7 @@
       for (var z = 0; z < n; z++) vals[view[z]] = key(view[z]);
       view.sort(function (x, y) { var d = vals[x] - vals[y]; return (d > 0 ? 1 : d < 0 ? -1 : x - y) * (d === 0 ? 1 : dir); });
     } else if (col.key === 'prompt') {
-      view.sort(function (x, y) { return (C.p[x] < C.p[y] ? -1 : C.p[x] > C.p[y] ? 1 : x - y) * dir; });
+      view.sort(function (x, y) { return (C.q[x] < C.q[y] ? -1 : C.q[x] > C.q[y] ? 1 : x - y) * dir; });
     } else if (col.key === 'tags') {
       view.sort(function (x, y) { return (C.g[x].length - C.g[y].length || x - y) * dir; });
     } else if (dir < 0) {
@@ -169,7 +179,7 @@
       cols.forEach(function (col) {
         var td, q = c * NA + col.a;
         if (col.key === 'id') td = el('td', null, C.id[c]);
-        else if (col.key === 'prompt') td = el('td', 'prompt hide-sm', C.p[c].slice(0, 160));
+        else if (col.key === 'prompt') td = el('td', 'prompt hide-sm', C.q[c]);
         else if (col.key === 'tags') td = el('td', 'hide-sm', C.g[c].map(function (t) { return D.T[t]; }).join(', '));
         else if (col.key === 'st') td = el('td', 'o-' + ST[q], statusText(q));
         else td = el('td', 'num hide-sm', ms(col.key === 'lat' ? LAT[q] : TTFT[q]));
@@ -186,6 +196,7 @@
     $('next').disabled = page >= pages - 1;
   }
   function detailRow(c) {
+    texts();
     var tr = el('tr', 'detail'), td = el('td');
     td.colSpan = cols.length;
     tr.appendChild(td);
