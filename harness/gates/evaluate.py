@@ -108,12 +108,9 @@ class _Evaluator:
             scope = f" of tag {gate.tag!r}" if gate.tag else ""
             rule_text = f"; a case passes when >= {rule:.0%} of its repeats pass" if rule else ""
             self.report.results.append(
-                GateResult(
-                    gate=gate.text,
-                    origin=gate.origin,
-                    kind=gate.kind,
+                _result(
+                    gate,
                     target=adapter,
-                    figure=gate.figure,
                     value=found.value,
                     limit=f"{gate.op} {gate.value:g}",
                     passed=ok,
@@ -126,13 +123,25 @@ class _Evaluator:
     # -- baseline gates -----------------------------------------------------------------
     def pairs(self, gate: Gate) -> tuple[GateInput, list[tuple[str, str]]] | None:
         cand = self.candidate.source
+        if gate.adapter is not None and gate.adapter not in cand.adapters:
+            self.problem(
+                gate,
+                f"{self.candidate.label} has no adapter {gate.adapter!r}; "
+                f"it has: {', '.join(cand.adapters)}",
+            )
+            return None
         if gate.against is not None:
             base = self.baseline or self.candidate
             if gate.against not in base.source.adapters:
                 self.problem(gate, f"{base.label} has no adapter {gate.against!r}")
                 return None
-            names = [gate.adapter] if gate.adapter else [a for a in cand.adapters]
+            names = [gate.adapter] if gate.adapter else list(cand.adapters)
             names = [n for n in names if not (base is self.candidate and n == gate.against)]
+            if not names:
+                self.problem(
+                    gate, f"nothing to compare with {gate.against!r}: the run has no other adapter"
+                )
+                return None
             return base, [(gate.against, n) for n in names]
         if self.baseline is None:
             self.problem(gate, "needs a baseline: give --baseline FILE_OR_RUN (or against=ADAPTER)")
@@ -148,7 +157,8 @@ class _Evaluator:
             self.problem(
                 gate,
                 f"no adapter to pair: baseline has {', '.join(held)}, "
-                f"the run has {', '.join(cand.adapters)}",
+                f"the run has {', '.join(cand.adapters)}; name the baseline's adapter with "
+                "against=ADAPTER",
             )
             return None
         return self.baseline, [(n, n) for n in common]
@@ -230,12 +240,9 @@ class _Evaluator:
                 if gate.relative
                 else (f"margin {gate.margin:g} {figure.unit}")
             )
-            return GateResult(
-                gate=gate.text,
-                origin=gate.origin,
-                kind=gate.kind,
+            return _result(
+                gate,
                 target=target,
-                figure=gate.figure,
                 value=figure.delta if what == "delta" else figure.ratio,
                 limit=limit,
                 interval=interval,
@@ -249,12 +256,9 @@ class _Evaluator:
             if worse
             else f"not significantly worse ({figure.verdict.replace('_', ' ')})"
         )
-        return GateResult(
-            gate=gate.text,
-            origin=gate.origin,
-            kind=gate.kind,
+        return _result(
+            gate,
             target=target,
-            figure=gate.figure,
             value=figure.delta,
             limit=f"alpha {gate.alpha:g} (Holm)",
             interval=interval,
@@ -262,6 +266,14 @@ class _Evaluator:
             passed=not worse,
             message=f"{head}, Holm-adjusted p={_p(figure.p_adjusted)}: {verdict}",
         )
+
+
+def _result(gate: Gate, **fields: object) -> GateResult:
+    """A result of ``gate``: its text, origin, kind and figure, plus ``fields``."""
+    return GateResult.model_validate(
+        {"gate": gate.text, "origin": gate.origin, "kind": gate.kind, "figure": gate.figure}
+        | fields
+    )
 
 
 def _ids(ids: Sequence[str], limit: int = 10) -> str:

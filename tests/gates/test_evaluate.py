@@ -148,3 +148,29 @@ def test_a_baseline_of_another_suite_is_a_problem(tmp_path: Path) -> None:
         _gates("no_significant_regression(pass_rate)"), load_gate_input(cand, "RUN"), other
     )
     assert report.exit_code == 4 and "only gates runs of its own suite" in report.problems[0]
+
+
+def test_adapters_a_baseline_gate_names_must_exist(tmp_path: Path) -> None:
+    run = _run(tmp_path, "r", _records("r", "v1", [[True]] * 5) + _records("r", "v2", [[True]] * 5))
+    base = _run(tmp_path, "b", _records("b", "v0", [[True]] * 5))
+    cases = {
+        "no_regression(pass_rate[v9], margin=0.1, against=v1)": "run r (",
+        "no_regression(pass_rate[v1], margin=0.1, against=v1)": "nothing to compare with 'v1'",
+        "no_significant_regression(pass_rate, against=v7)": "has no adapter 'v7'",
+    }
+    for text, fragment in cases.items():
+        report = evaluate_gates(_gates(text), load_gate_input(run, "RUN"))
+        assert report.exit_code == 4 and fragment in report.problems[0], report.problems
+    # in one run, against=v1 compares every other adapter with v1
+    inside = evaluate_gates(
+        _gates("no_regression(pass_rate, margin=0.2, against=v1)"),
+        load_gate_input(run, "RUN"),
+        n_resamples=100,
+    )
+    assert [r.target for r in inside.results] == ["v1 -> v2"]
+    paired = evaluate_gates(
+        _gates("no_significant_regression(pass_rate[v2])"),
+        load_gate_input(run, "RUN"),
+        load_gate_input(base, "--baseline"),
+    )
+    assert paired.exit_code == 4 and "against=ADAPTER" in paired.problems[0]
