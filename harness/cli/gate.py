@@ -103,9 +103,8 @@ def print_report(report: GateReport) -> None:
             verdict = (
                 Text("✓ pass", style="green") if r.passed else Text("✗ fail", style="red bold")
             )
-            table.add_row(
-                r.gate, r.target, _cell(r.value), r.limit, interval, _cell(r.p_value), verdict
-            )
+            cells = (r.gate, r.target, _cell(r.value), r.limit, interval, _cell(r.p_value))
+            table.add_row(*(Text(c) for c in cells), verdict)  # Text: '[v2]' is not markup
         console.print(table)
         for r in report.results:
             if r.kind != "threshold" or not r.passed:
