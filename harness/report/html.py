@@ -2,10 +2,11 @@
 
 Verdicts first, then the summary tables and charts, then a drill-down of every case. Jinja2
 runs with ``autoescape=True`` because prompts, outputs and names are untrusted; the only
-values marked safe are the page's own CSS/JS and the record data, which :func:`embed_json`
-escapes (no ``<`` survives), so no text can leave its ``<script type="application/json">``
-block. The page's script inserts every text with ``textContent``, never as HTML. Charts are
-SVG in ``<img src="data:...">`` (an image cannot run script), so nothing loads from the network.
+values marked safe are the page's own CSS/JS and the record data, which :func:`pack_json`
+writes as base64 of gzipped JSON (no ``<`` in it), so no text can leave its
+``<script type="application/json">`` block. The page's script inserts every text with
+``textContent``, never as HTML. Charts are SVG in ``<img src="data:...">`` (an image cannot
+run script), so nothing loads from the network.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import build_content, ttft_label
 from harness.report.html_charts import chart
-from harness.report.html_data import embed_json, read_case_data, split_texts
+from harness.report.html_data import pack_json, read_case_data, split_texts
 from harness.report.html_view import extras_table, forest_rows, run_cards
 
 if TYPE_CHECKING:
@@ -46,8 +47,8 @@ def _environment() -> Environment:
 def render_page(template: str, **context: Any) -> str:
     """Render ``template`` with ``data`` (the drill-down's records) embedded as safe JSON."""
     index, texts = split_texts(context.pop("data"))
-    data = Markup(embed_json(index))  # noqa: S704 - every "<" is escaped
-    text = Markup(embed_json(texts))  # noqa: S704
+    data = Markup(pack_json(index))  # noqa: S704 - base64: no "<" or "&" in it
+    text = Markup(pack_json(texts))  # noqa: S704
     return _environment().get_template(template).render(data=data, texts=text, **context)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from harness.cli import cli
+from harness.report.html_data import embedded_data
 from tests.report.conftest import HOSTILE_OUTPUT
 
 
@@ -33,9 +34,7 @@ def test_compare_writes_compare_html(comparison_run: Path, tmp_path: Path) -> No
     assert re.search(r'<td class="v-worse" aria-label="pass rate: ✗ worse">|class="v-better"', html)
     assert "data:image/svg+xml;base64," in html  # the forest plot
     assert "<script>alert(1)" not in html
-    pattern = r'<script type="application/json" id="report-\w+">(.*?)</script>'
-    data, texts = (json.loads(b) for b in re.findall(pattern, html, re.S))
-    data["R"].update(texts["R"])
+    data = embedded_data(html)
     assert data["mode"] == "compare"
     doc = json.loads((out / "compare.json").read_text())
     flipped = [f["case_id"] for f in doc["pairs"][0]["flipped"]]

@@ -4,13 +4,13 @@ verdicts come first, every case (passing ones too) is in the drill-down data."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 from html.parser import HTMLParser
 
 import pytest
 
 from harness.report import write_reports
+from harness.report.html_data import embedded_data
 from tests.report.conftest import HOSTILE_OUTPUT, HOSTILE_PROMPT
 
 
@@ -42,16 +42,10 @@ def _parse(html: str) -> _Tags:
 
 
 def _data(html: str) -> dict:
-    """The two JSON blocks (the table's data, then the long texts) merged back into one."""
-    blocks = [
-        text for attrs, text in _parse(html).scripts if attrs.get("type") == "application/json"
-    ]
+    """Both packed blocks (the table's data, the long texts), read back and merged."""
+    blocks = [t for attrs, t in _parse(html).scripts if attrs.get("type") == "application/json"]
     assert len(blocks) == 2
-    data, texts = (json.loads(b) for b in blocks)
-    for part in ("C", "R"):
-        assert not set(data[part]) & set(texts[part])
-        data[part].update(texts[part])
-    return data
+    return embedded_data(html)
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +65,7 @@ def test_hostile_text_never_reaches_the_markup(html):
         {"type": "application/json", "id": "report-text"},
         {},
     ]
-    # The HTML parser sees the data block end where the page ends it: the hostile "</script>"
-    # inside is written \u003c/script>, so the block parses whole as JSON with the raw text.
+    # The data blocks are base64 (no "<" to end them early) and hold the raw text.
     data = _data(html)
     assert HOSTILE_OUTPUT in data["R"]["x"]
     assert HOSTILE_PROMPT in data["R"]["p"]  # v2 was sent another prompt than v1

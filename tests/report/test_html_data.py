@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import re
 
 from harness.records import ErrorInfo
 from harness.report.html_data import (
@@ -11,18 +14,18 @@ from harness.report.html_data import (
     MISSING,
     PASS,
     TEXT_LIMIT,
-    embed_json,
+    pack_json,
     read_case_data,
 )
 
 HOSTILE = 'a</script><script>alert(1)</script><!-- b --> <img src=x onerror="alert(2)">'
 
 
-def test_embed_json_leaves_no_angle_bracket_and_round_trips() -> None:
-    data = {"x": [HOSTILE, "\u2028line\u2029"], "n": 1.5}
-    text = embed_json(data)
-    assert "<" not in text and "\u2028" not in text
-    assert json.loads(text) == data
+def test_packed_json_has_no_angle_bracket_and_round_trips() -> None:
+    data = {"x": [HOSTILE, "\u2028line\u2029", "é"], "n": 1.5}
+    text = pack_json(data)
+    assert re.fullmatch(r"[A-Za-z0-9+/=]+", text)  # base64 only: nothing can end the block
+    assert json.loads(gzip.decompress(base64.b64decode(text))) == data
 
 
 def test_latest_record_counts_and_outcomes_are_coded(make_run, make_record) -> None:

@@ -1,18 +1,34 @@
 /* The drill-down of report.html and compare.html. Every text from the run (case ids, prompts,
    outputs, reasons, names) is inserted with textContent or as an option's text, never as
    HTML. Only the rows of the current page are in the DOM; filters work on typed arrays built
-   once, and the lowercase search text is built on the first search. */
+   once. The data is two blocks of base64 gzipped JSON: the table's columns, decompressed at
+   load, and the long texts, decompressed on first use (open a case, search, filter by
+   expectation). */
 (function () {
   'use strict';
-  var D = JSON.parse(document.getElementById('report-data').textContent);
+  function unpack(id) {
+    var bin = atob(document.getElementById(id).textContent), bytes = new Uint8Array(bin.length);
+    for (var b = 0; b < bin.length; b++) bytes[b] = bin.charCodeAt(b);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text().then(JSON.parse);
+  }
+  unpack('report-data').then(main).catch(function (err) {
+    document.getElementById('count').textContent = 'This browser could not read the report data: ' + err;
+    throw err;
+  });
+
+function main(D) {
   var A = D.A, NA = A.length, C = D.C, R = D.R, NC = C.id.length, NR = R.c.length;
-  // The long texts (prompts, outputs, reasons, errors) are a second block, parsed on first use.
-  var textsLoaded = false;
-  function texts() {
-    if (textsLoaded) return;
-    var T = JSON.parse(document.getElementById('report-text').textContent);
-    C.p = T.C.p; R.x = T.R.x; R.e = T.R.e; R.m = T.R.m; R.p = T.R.p;
-    textsLoaded = true;
+  var textsLoaded = false, textsPending = null;
+  function withTexts(then) {
+    if (textsLoaded) return then();
+    if (!textsPending) {
+      textsPending = unpack('report-text').then(function (T) {
+        C.p = T.C.p; R.x = T.R.x; R.e = T.R.e; R.m = T.R.m; R.p = T.R.p;
+        textsLoaded = true;
+      });
+    }
+    textsPending.then(then);
   }
   var WORDS = ['✓ pass', '✗ fail', '⚠ error', '? ungraded', '— not run'];
 
@@ -93,7 +109,6 @@
 
   function haystack() {
     if (hay) return hay;
-    texts();
     hay = new Array(NC);
     for (var c = 0; c < NC; c++) {
       var parts = [C.id[c], C.p[c]];
@@ -112,7 +127,6 @@
   var expFail = new Map();
   function failedExp(e) {
     if (expFail.has(e)) return expFail.get(e);
-    texts();
     var bits = new Uint8Array(NC * NA);
     for (var r = 0; r < NR; r++) {
       var m = R.m[r];
@@ -141,6 +155,10 @@
   }
   function apply() {
     var text = $('f-text').value.trim().toLowerCase(), words = text ? text.split(/\s+/) : null;
+    if ((words || $('f-exp').value !== '') && !textsLoaded) {
+      $('count').textContent = 'Reading the texts…';
+      return withTexts(apply);
+    }
     if (words) haystack();
     var a = $('f-adapter').value === '' ? -1 : +$('f-adapter').value;
     var tag = $('f-tag').value === '' ? -1 : +$('f-tag').value;
@@ -167,6 +185,7 @@
   }
   function size() { return +$('f-size').value; }
   function render() {
+    if (open.size && !textsLoaded) return withTexts(render);
     var body = $('cases-body'), per = size(), pages = Math.max(1, Math.ceil(view.length / per));
     if (page >= pages) page = pages - 1;
     var from = page * per, to = Math.min(view.length, from + per), frag = document.createDocumentFragment();
@@ -196,7 +215,6 @@
     $('next').disabled = page >= pages - 1;
   }
   function detailRow(c) {
-    texts();
     var tr = el('tr', 'detail'), td = el('td');
     td.colSpan = cols.length;
     tr.appendChild(td);
@@ -265,6 +283,9 @@
   $('next').addEventListener('click', function () { page++; render(); });
 
   function openFromHash() {
+    if (/^#case=/.test(location.hash)) withTexts(openCase);
+  }
+  function openCase() {
     var m = /^#case=(.*)$/.exec(location.hash);
     if (!m) return;
     var id;
@@ -284,8 +305,11 @@
     if (row) { row.scrollIntoView({ block: 'start' }); row.focus({ preventScroll: true }); }
   }
   window.addEventListener('hashchange', openFromHash);
+  function ready() {
+    performance.mark('report-ready');
+    document.documentElement.dataset.ready = '1';
+  }
   apply();
-  openFromHash();
-  performance.mark('report-ready');
-  document.documentElement.dataset.ready = '1';
+  if (/^#case=/.test(location.hash)) withTexts(function () { openCase(); ready(); }); else ready();
+}
 })();
