@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.pytest_plugin.options import report_dir, reports_wanted
 
 if TYPE_CHECKING:
@@ -101,11 +102,17 @@ class HarnessSession:
         self, suite: Suite, kind: str, select: Callable[[Suite], tuple[Suite, bool]] | None
     ) -> SuiteRun:
         from harness.analysis.counting import record_key_of
-        from harness.records.store import read_manifest, read_records
+        from harness.records.store import has_records, read_manifest, read_records
         from harness.runner.run import RunOptions, run_suite
 
         chosen, full = select(suite) if select is not None else (suite, True)
-        options = RunOptions(output_dir=self.root, run_id=self._folder(suite, kind))
+        folder = self._folder(suite, kind)
+        options = RunOptions(output_dir=self.root, run_id=folder)
+        if has_records(self.root / folder):
+            raise HarnessError(
+                f"{self.root / folder} already holds records; nothing was sent. "
+                "Choose another --harness-report folder (or none, for a fresh one)."
+            )
         outcome = run_suite(chosen, options)
         # Items read the records as written (secrets redacted), not the live objects.
         records = {record_key_of(r): r for r in read_records(outcome.run_dir)}
@@ -128,7 +135,8 @@ class HarnessSession:
         lines = []
         for (path, _), run in self.runs.items():
             if isinstance(run, SuiteRun):
-                lines.append(f"harness: {path.name}: {len(run.records)} records in {run.run_dir}")
+                n = len(run.records)
+                lines.append(f"harness: {path.name}: {n} record(s) in {run.run_dir}")
         return lines
 
     def close(self) -> None:
