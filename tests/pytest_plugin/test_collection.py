@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pytest_plugin.conftest import SMALL_IDS, collected_ids, run
+from tests.pytest_plugin.conftest import GOOD_ID, SMALL_IDS, collected_ids, run
 
 
 def test_each_case_adapter_pair_and_gate_is_an_item(project: pytest.Pytester) -> None:
@@ -53,3 +53,31 @@ def test_installed_but_not_opted_in_does_nothing(pytester: pytest.Pytester) -> N
     )
     result = run(pytester, "-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+REPEATED = f"""
+name: repeated
+emulator: {{config: models.yaml}}
+adapters:
+  good: {{type: openai-compatible, served_by: emulator, model: {GOOD_ID}}}
+cases:
+  - id: twice
+    prompt: Say something fine.
+    repeat: 2
+    expect: [contains: fine]
+"""
+
+
+def test_repeats_are_items_unless_min_pass_share_aggregates_them(
+    project: pytest.Pytester,
+) -> None:
+    (project.path / "suites" / "repeated.yaml").write_text(REPEATED)
+    shared = REPEATED.replace("name: repeated", "name: shared") + "gates: [min_pass_share=0.5]\n"
+    (project.path / "suites" / "shared.yaml").write_text(shared)
+    project.makeini("[pytest]\n")
+    result = run(project, "--co", "-q", "--harness-suites", "suites/[rs]*d.yaml")
+    assert sorted(collected_ids(result)) == [
+        "suites/repeated.yaml::twice[good-repeat1]",
+        "suites/repeated.yaml::twice[good-repeat2]",
+        "suites/shared.yaml::twice[good]",  # min_pass_share is a setting, not a gate item
+    ]
