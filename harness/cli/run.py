@@ -148,7 +148,7 @@ def run(
     """Send every case of SUITE to every adapter, score the answers, and write a report.
 
     Writes reports/<run-id>/: results.jsonl (one record per case x adapter, appended as each
-    finishes), run.json, report.md, report.html and PNG charts.
+    finishes), run.json, report.md, report.html, summary.json and PNG charts.
 
     Ctrl-C or SIGTERM stops sending, keeps the records written so far, marks run.json
     interrupted, prints the --resume command that finishes the run, and exits 2.
