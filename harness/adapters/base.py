@@ -19,6 +19,7 @@ __all__ = [
     "AdapterType",
     "adapters",
     "is_secret_option",
+    "is_secret_variable",
     "redact_options",
 ]
 
@@ -30,6 +31,15 @@ def is_secret_option(name: str) -> bool:
     """``access_token``, ``api_key``, ``password`` are secrets; ``max_tokens`` is not."""
     lowered = name.lower()
     return any(lowered == w or lowered.endswith("_" + w) for w in SECRET_OPTION_WORDS)
+
+
+def is_secret_variable(name: str) -> bool:
+    """``GRADIENT_ACCESS_TOKEN``, ``MY_SECRET_MODEL``, ``OPENAI_API_KEY`` name secrets;
+    ``MAXT``, ``MAX_TOKENS`` and ``GRADIENT_API_URL`` do not (a secret word must be a whole part).
+    """
+    return is_secret_option(name) or any(
+        part in SECRET_OPTION_WORDS for part in name.lower().split("_")
+    )
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel
 
 from harness import __version__
-from harness.adapters.base import SECRET_OPTION_WORDS, is_secret_option
+from harness.adapters.base import is_secret_option, is_secret_variable
 from harness.records.redaction import MASK, Redactor
 from harness.suite.envref import find_env_refs, resolve_env_refs
 from harness.suite.load import AdapterConfig, Suite
@@ -78,15 +78,6 @@ def _secret_values(value: Any, secret: bool = False) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _secret_values(v, secret)]
     return [str(value)] if secret and value is not None and value != "" else []
-
-
-def is_secret_variable(name: str) -> bool:
-    """``GRADIENT_ACCESS_TOKEN``, ``MY_SECRET_MODEL``, ``OPENAI_API_KEY`` name secrets;
-    ``MAXT``, ``MAX_TOKENS`` and ``GRADIENT_API_URL`` do not (a secret word must be a whole part).
-    """
-    return is_secret_option(name) or any(
-        part in SECRET_OPTION_WORDS for part in name.lower().split("_")
-    )
 
 
 def _secret_env_values(adapter: AdapterConfig) -> list[str]:

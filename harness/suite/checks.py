@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from harness.adapters.base import adapters
+from harness.adapters.base import adapters, is_secret_option, is_secret_variable
 from harness.errors import Location, SuiteError
 from harness.metrics import Expectation, metrics, parse_expectation
 from harness.registry import UnknownNameError, suggest
@@ -427,16 +427,40 @@ class Checker:
 def _scrub(
     locations: list[Location], options: dict[str, Any], env: Mapping[str, str]
 ) -> list[Location]:
-    """Drop values read from the environment from messages (a bad ${TOKEN} must not print it)."""
-    secrets = [str(resolve_env_refs(raw, env)) for raw in options.values() if find_env_refs(raw)]
+    """Hide secrets in messages: what a secret-named option holds, and secret-named ${VAR}s.
+
+    The same rule as a run's records: other ``${ENV}`` values are settings, and hiding them
+    would turn "max_tokens: expected an integer, got 'abc'" into a riddle about ``***``.
+    """
+    resolved: dict[str, Any] = {}
+    for key, raw in options.items():
+        try:
+            resolved[key] = resolve_env_refs(raw, env)
+        except KeyError:  # an unset variable is reported elsewhere; nothing of it can leak
+            resolved[key] = raw
+    secrets = _secret_strings(resolved)
+    secrets += [env.get(name, "") for name in find_env_refs(options) if is_secret_variable(name)]
     out = []
     for loc in locations:
         msg = loc.message
-        for secret in secrets:
-            if secret:
+        for secret in sorted(set(secrets), key=len, reverse=True):
+            if len(secret) >= 4:
                 msg = msg.replace(secret, "***")
         out.append(Location(loc.file, loc.line, loc.column, msg))
     return out
+
+
+def _secret_strings(value: Any, secret: bool = False) -> list[str]:
+    """The text under secret-named keys (``api_key``, ``kwargs.access_token``), at any depth."""
+    if isinstance(value, dict):
+        return [
+            s
+            for k, v in value.items()
+            for s in _secret_strings(v, secret or is_secret_option(str(k)))
+        ]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_strings(v, secret)]
+    return [str(value)] if secret and value not in (None, "") else []
 
 
 def _number(value: float) -> str:

@@ -15,11 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from harness import load_suite
+from harness.adapters.base import is_secret_variable
 from harness.records import CaseRecord, ErrorInfo, RunManifest
 from harness.records.redaction import Redactor, current, held, in_effect, redacted_stdio
 from harness.records.store import read_manifest, write_manifest
 from harness.report.base import write_text
-from harness.runner.setup import is_secret_variable, manifest_options, run_secrets
+from harness.runner.setup import manifest_options, run_secrets
 
 Write = Callable[..., Path]
 SECRET = "sk-test-5e1f0a9c"
