@@ -33,6 +33,7 @@ from pydantic import Field, PrivateAttr, ValidationError, field_validator, model
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics
 from harness.records import MetricResult
+from harness.records.redaction import clip
 from harness.user_code import current_scope, find_user_object, import_user_object
 
 __all__ = ["CustomOptions"]
@@ -140,7 +141,7 @@ def _parsed_signature(node: ast.AST | None) -> inspect.Signature | None:
 
 
 def _fail(reason: str, o: CustomOptions) -> MetricResult:
-    return MetricResult(name="custom", passed=False, threshold=o.min, reason=reason[:500])
+    return MetricResult(name="custom", passed=False, threshold=o.min, reason=clip(reason, 500))
 
 
 def _from_score(score: float, o: CustomOptions, reason: str = "") -> MetricResult:
@@ -149,7 +150,9 @@ def _from_score(score: float, o: CustomOptions, reason: str = "") -> MetricResul
     ok = score >= o.min - _EPS
     if not ok and not reason:
         reason = f"expected a score of at least {o.min:g} from {o.function}; got {score:.3g}"
-    return MetricResult(name="custom", passed=ok, score=score, threshold=o.min, reason=reason[:500])
+    return MetricResult(
+        name="custom", passed=ok, score=score, threshold=o.min, reason=clip(reason, 500)
+    )
 
 
 def _from_mapping(value: Mapping[Any, Any], o: CustomOptions) -> MetricResult:
@@ -170,7 +173,7 @@ def _from_mapping(value: Mapping[Any, Any], o: CustomOptions) -> MetricResult:
         return _from_score(float(score), o, reason)
     try:
         result = MetricResult.model_validate(
-            {"name": "custom", "threshold": o.min, **value, "reason": reason[:500]}
+            {"name": "custom", "threshold": o.min, **value, "reason": clip(reason, 500)}
         )
     except ValidationError as exc:
         return _fail(f"{o.function} returned an invalid result: {exc.errors()[0]['msg']}", o)
@@ -191,7 +194,7 @@ def _custom(o: CustomOptions, obs: Observation) -> MetricResult:
     if isinstance(value, (int, float)):
         return _from_score(float(value), o)
     if isinstance(value, MetricResult):
-        return value.model_copy(update={"name": "custom", "reason": value.reason[:500]})
+        return value.model_copy(update={"name": "custom", "reason": clip(value.reason, 500)})
     if isinstance(value, Mapping):
         return _from_mapping(value, o)
     return _fail(

@@ -25,6 +25,7 @@ from harness.metrics.base import (
     preview,
 )
 from harness.records import MetricResult
+from harness.records.redaction import clip
 
 __all__ = ["JUDGE_TEMPLATE", "JudgeOptions", "JudgeScore", "build_judge_prompt", "parse_score"]
 
@@ -128,7 +129,7 @@ def parse_score(reply: str, scale: int) -> JudgeScore | None:
 
 
 def _clip(text: str) -> str:
-    return text if len(text) <= _REASONING_CHARS else text[: _REASONING_CHARS - 3] + "..."
+    return clip(text, _REASONING_CHARS, "...")
 
 
 def _fail(o: JudgeOptions, reason: str) -> MetricResult:

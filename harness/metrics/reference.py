@@ -29,6 +29,7 @@ from pydantic import (
 
 from harness.metrics.base import MetricDef, MetricOptions, Observation, metrics, preview
 from harness.records import MetricResult
+from harness.records.redaction import clip
 from harness.user_code import current_scope, find_user_object, import_user_object
 
 __all__ = [
@@ -316,8 +317,10 @@ def _embedding_similarity(o: EmbeddingSimilarityOptions, obs: Observation) -> Me
             name=name,
             passed=False,
             threshold=o.min,
-            reason=f"embedding model {o.embed_model.class_path} failed: "
-            f"{type(exc).__name__}: {exc}"[:500],
+            reason=clip(
+                f"embedding model {o.embed_model.class_path} failed: {type(exc).__name__}: {exc}",
+                500,
+            ),
         )
     return _verdict(name, score, o.min, o, obs)
 

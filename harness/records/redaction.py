@@ -30,6 +30,7 @@ __all__ = [
     "MASK",
     "MIN_SECRET_CHARS",
     "Redactor",
+    "clip",
     "current",
     "held",
     "in_effect",
@@ -141,6 +142,16 @@ class Redactor:
             return raw
         data = self.value(model.model_dump(mode="json"))
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def clip(text: str, limit: int, marker: str = "") -> str:
+    """``text`` scrubbed of the secrets in effect, then cut to ``limit`` characters.
+
+    Scrubbing comes first: a secret cut in half by the limit would no longer match when the
+    record is written, and its first half would leak (reasons quoting a check's exception).
+    """
+    text = current().text(text)
+    return text if len(text) <= limit else text[: limit - len(marker)] + marker
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

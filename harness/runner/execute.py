@@ -102,7 +102,7 @@ async def _score(
                 MetricResult(
                     name=expectation.metric.name,
                     passed=False,
-                    reason=f"the check itself failed: {exc!r}"[:500],
+                    reason=redact(f"the check itself failed: {exc!r}", secrets)[:500],
                 )
             )
     return results, judge_error

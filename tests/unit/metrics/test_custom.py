@@ -171,3 +171,25 @@ def test_load_time_errors(function: str, args: dict[str, Any], message: str) -> 
     with pytest.raises(ValueError, match="custom|Custom") as info:
         parse_expectation({"custom": {"function": function, "args": args}})
     assert message in str(info.value)
+
+
+PLANTED = "sk-PLANTED-0123456789abcdef0123456789"
+
+
+def raises_with_a_key_at_the_limit(output: str, case: Observation) -> bool:
+    """The key straddles the 500-character clip of the reason."""
+    prefix = f"{HERE}:raises_with_a_key_at_the_limit raised RuntimeError: "
+    raise RuntimeError("x" * (490 - len(prefix)) + PLANTED)
+
+
+def test_a_secret_cut_by_the_reason_limit_does_not_leak_its_first_half() -> None:
+    """Reasons are scrubbed before they are clipped: half a key matches nothing at the writer."""
+    from harness.records.redaction import Redactor, in_effect
+
+    raw = {"function": f"{HERE}:raises_with_a_key_at_the_limit"}
+    unscrubbed = run(raw).reason
+    assert PLANTED[:10] in unscrubbed and PLANTED not in unscrubbed  # the cut falls in the key
+    with in_effect(Redactor([PLANTED])):
+        reason = run(raw).reason
+    assert PLANTED[:6] not in reason
+    assert reason.endswith("***")
