@@ -10,6 +10,7 @@ block they sit in.
 from __future__ import annotations
 
 import base64
+import gc
 import gzip
 import json
 import math
@@ -110,74 +111,83 @@ class _Index:
         return list(self.pos)
 
 
-def _latest(run_dir: Path) -> list[dict[str, Any]]:
-    """The counted records: the latest per (case_id, adapter, repeat), in first-seen order."""
-    latest: dict[tuple[str, str, int], dict[str, Any]] = {}
-    for raw in iter_jsonl(run_dir / RESULTS_FILE, json.loads):
-        latest[(raw["case_id"], raw["adapter"], int(raw.get("repeat") or 0))] = raw
-    return list(latest.values())
+_KEYS = "cakolfxenmtiup"
+"""The record columns, in the order of a row tuple (see the page's script for their meaning)."""
+
+
+def _row(raw: Mapping[str, Any], c: int, a: int, metrics: _Index) -> tuple[Any, ...]:
+    outcome = _outcome(raw)
+    timing = raw.get("timing") or {}
+    exps = [
+        [
+            metrics.of(m["name"]),
+            1 if m.get("passed") else 0,
+            _num3(m.get("score")),
+            _text(m.get("reason")) or "",
+        ]
+        for m in raw.get("expectations") or []
+        if m.get("measured", True) is not False
+    ]
+    timed = outcome != ERROR  # an error's duration is a timeout or a refusal, not a speed
+    return (
+        c,
+        a,
+        int(raw.get("repeat") or 0),
+        outcome,
+        _num(raw.get("latency_ms")) if timed else None,
+        _num(raw.get("ttft_ms")) if timed else None,
+        _text(raw.get("output")),
+        _error_text(raw),
+        int(raw.get("attempts") or 1),
+        exps,
+        _num(raw.get("tokens_per_s")),
+        _num(timing.get("itl_mean_ms")),
+        1 if raw.get("streaming_emulated") else 0,
+        _text(raw.get("prompt")) or "",
+    )
 
 
 def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
     """Read ``results.jsonl`` once into the page's columns (``adapters``: the report's order;
-    records of other adapters, judges included, are left out)."""
-    wanted = set(adapters)
+    records of other adapters, judges included, are left out).
+
+    One compact row per record, the latest per (case_id, adapter, repeat) in the place of the
+    first, as every reader of the file counts them; the parsed lines are dropped at once, so
+    memory holds the rows, not the records (their chunk stamps are most of their size).
+    """
     adapter_ix = _Index(adapters)
     cases, tags, metrics = _Index(), _Index(), _Index()
     prompts: list[str] = []
     case_tags: list[list[int]] = []
-    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiup"}
-    extras = {name: AdapterExtras() for name in adapters}
-    tag_rates: dict[str, dict[str, list[int]]] = {}
-    for raw in _latest(run_dir):
-        adapter = raw["adapter"]
-        if adapter not in wanted:
-            continue
-        case_pos = len(cases.pos)
-        c = cases.of(raw["case_id"])
-        if c == case_pos:
-            prompts.append(_text(raw.get("prompt")) or "")  # the case's prompt: its first record's
-            case_tags.append([tags.of(t) for t in raw.get("tags") or []])
-        prompt = _text(raw.get("prompt")) or ""
-        cols["p"].append(None if prompt == prompts[c] else prompt)  # another adapter's prompt
-        outcome = _outcome(raw)
-        timing = raw.get("timing") or {}
-        attempts = int(raw.get("attempts") or 1)
-        cols["c"].append(c)
-        cols["a"].append(adapter_ix.of(adapter))
-        cols["k"].append(int(raw.get("repeat") or 0))
-        cols["o"].append(outcome)
-        cols["l"].append(_num(raw.get("latency_ms")) if outcome != ERROR else None)
-        cols["f"].append(_num(raw.get("ttft_ms")) if outcome != ERROR else None)
-        cols["u"].append(1 if raw.get("streaming_emulated") else 0)
-        cols["x"].append(_text(raw.get("output")))
-        cols["e"].append(_error_text(raw))
-        cols["n"].append(attempts)
-        cols["t"].append(_num(raw.get("tokens_per_s")))
-        cols["i"].append(_num(timing.get("itl_mean_ms")))
-        exps = []
-        extra = extras[adapter]
-        for m in raw.get("expectations") or []:
-            if m.get("measured", True) is False:
+    rows: list[tuple[Any, ...]] = []
+    seen: dict[tuple[str, str, int], int] = {}
+    collecting = gc.isenabled()
+    gc.disable()  # the rows are many small objects that never form cycles
+    try:
+        for raw in iter_jsonl(run_dir / RESULTS_FILE, json.loads):
+            adapter = raw["adapter"]
+            a = adapter_ix.pos.get(adapter)
+            if a is None:
                 continue
-            score = m.get("score")
-            exps.append(
-                [
-                    metrics.of(m["name"]),
-                    1 if m.get("passed") else 0,
-                    _num3(score),
-                    _text(m.get("reason")) or "",
-                ]
-            )
-            if isinstance(score, int | float):
-                extra.scores.setdefault(m["name"], []).append(float(score))
-        cols["m"].append(exps)
-        _add_extras(extra, raw, timing, attempts, outcome)
-        if outcome in (PASS, FAIL, ERROR):
-            for t in raw.get("tags") or []:
-                tally = tag_rates.setdefault(t, {}).setdefault(adapter, [0, 0])
-                tally[0] += outcome == PASS
-                tally[1] += 1
+            case_pos = len(cases.pos)
+            c = cases.of(raw["case_id"])
+            if c == case_pos:  # the case's prompt and tags: its first record's
+                prompts.append(_text(raw.get("prompt")) or "")
+                case_tags.append([tags.of(t) for t in raw.get("tags") or []])
+            key = (raw["case_id"], adapter, int(raw.get("repeat") or 0))
+            row = _row(raw, c, a, metrics)
+            if key in seen:
+                rows[seen[key]] = row
+            else:
+                seen[key] = len(rows)
+                rows.append(row)
+    finally:
+        if collecting:
+            gc.enable()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_KEYS)
+    cols: dict[str, list[Any]] = {k: list(v) for k, v in zip(_KEYS, columns, strict=True)}
+    # keep a record's prompt only where it differs from its case's (another adapter's template)
+    cols["p"] = [None if p == prompts[c] else p for c, p in zip(cols["c"], cols["p"], strict=True)]
     data = {
         "v": DATA_SCHEMA,
         "A": adapter_ix.names,
@@ -186,33 +196,50 @@ def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
         "C": {"id": cases.names, "p": prompts, "g": case_tags},
         "R": cols,
     }
-    rates = {t: {a: (v[0], v[1]) for a, v in by.items()} for t, by in tag_rates.items()}
-    return CaseData(data=data, extras=extras, tag_rates=rates)
+    return CaseData(data=data, extras=_extras(data), tag_rates=_tag_rates(data))
+
+
+def _extras(data: Mapping[str, Any]) -> dict[str, AdapterExtras]:
+    names, metric_names, r = data["A"], data["E"], data["R"]
+    extras = {name: AdapterExtras() for name in names}
+    for a, o, n, t, i, m in zip(r["a"], r["o"], r["n"], r["t"], r["i"], r["m"], strict=True):
+        extra = extras[names[a]]
+        if n > 1:
+            extra.retried += 1
+            extra.extra_attempts += n - 1
+        for metric, _, score, _ in m:
+            if score is not None:
+                extra.scores.setdefault(metric_names[metric], []).append(score)
+        if o == ERROR:
+            continue
+        if i is not None:
+            extra.itl_ms.append(i)
+        if t is not None:
+            extra.tokens_per_s.append(t)
+    return extras
+
+
+def _tag_rates(data: Mapping[str, Any]) -> dict[str, dict[str, tuple[int, int]]]:
+    """tag -> adapter -> (passed, graded) over records (ungraded ones left out)."""
+    names, tag_names, case_tags, r = data["A"], data["T"], data["C"]["g"], data["R"]
+    tallies: dict[tuple[int, int], list[int]] = {}
+    for c, a, o in zip(r["c"], r["a"], r["o"], strict=True):
+        if o == MISSING:
+            continue
+        for t in case_tags[c]:
+            tally = tallies.setdefault((t, a), [0, 0])
+            tally[0] += o == PASS
+            tally[1] += 1
+    rates: dict[str, dict[str, tuple[int, int]]] = {}
+    for (t, a), (passed, total) in sorted(tallies.items()):
+        rates.setdefault(tag_names[t], {})[names[a]] = (passed, total)
+    return rates
 
 
 def _num3(value: Any) -> float | None:
     if isinstance(value, int | float) and math.isfinite(value):
         return round(float(value), 3)
     return None
-
-
-def _add_extras(
-    extra: AdapterExtras,
-    raw: Mapping[str, Any],
-    timing: Mapping[str, Any],
-    attempts: int,
-    outcome: int,
-) -> None:
-    if attempts > 1:
-        extra.retried += 1
-        extra.extra_attempts += attempts - 1
-    if outcome == ERROR:
-        return
-    itl, tps = timing.get("itl_mean_ms"), raw.get("tokens_per_s")
-    if isinstance(itl, int | float):
-        extra.itl_ms.append(float(itl))
-    if isinstance(tps, int | float):
-        extra.tokens_per_s.append(float(tps))
 
 
 PREVIEW = 120
