@@ -43,7 +43,8 @@ class RunProgress:
         self.requests = requests  # per adapter: cases x repeats
         self.quiet = quiet
         self.console = console
-        self.counts = {a: [0, 0, 0] for a in adapters}  # done, passed, errored
+        # done, passed, errored, ungraded (a judge could not answer: missing, not failed)
+        self.counts = {a: [0, 0, 0, 0] for a in adapters}
         self.live = console.is_terminal and not quiet
         self._progress: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
@@ -80,7 +81,9 @@ class RunProgress:
         c[0] += 1
         c[1] += record.passed
         c[2] += record.error is not None
-        rate = f"{c[1] / c[0]:.0%}"
+        c[3] += record.error is not None and record.error.origin == "judge"
+        graded = c[0] - c[3]
+        rate = f"{c[1] / graded:.0%}" if graded else "-"
         if self._progress is not None:
             self._progress.update(
                 self._tasks[record.adapter], advance=1, pass_rate=rate, errors=c[2]

@@ -88,3 +88,20 @@ def test_an_old_record_without_origin_is_the_adapters_error() -> None:
     assert old.origin == "adapter"
     with pytest.raises(ValueError):
         ErrorInfo(type="x", message="y", origin="someone")  # type: ignore[arg-type]
+
+
+def test_the_live_progress_line_leaves_judge_errored_records_out_of_its_pass_rate() -> None:
+    """The plain (CI) progress line: 3 of a's 8 requests were not graded, 4 of 5 passed."""
+    import io
+
+    from rich.console import Console
+
+    from harness.cli.progress import RunProgress
+
+    out = io.StringIO()
+    progress = RunProgress(["a"], len(PLAN), quiet=False, console=Console(file=out, width=200))
+    with progress:
+        for (case, repeat), (verdict_a, _) in PLAN.items():
+            progress.update(_record("a", case, repeat, verdict_a))
+    last = out.getvalue().strip().splitlines()[-1]
+    assert "8/8 requests done, pass 80%, errors 3" in last
