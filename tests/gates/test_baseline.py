@@ -93,3 +93,19 @@ def test_ten_thousand_case_baseline_size(tmp_path: Path) -> None:
     size = len(text.encode())
     assert 500_000 < size < 2_000_000, size
     assert text.count("\n") < 10_100
+
+
+def test_a_file_that_is_not_a_baseline_is_named(tmp_path: Path) -> None:
+    import pytest
+
+    from harness.analysis.paired.sources import CompareInputError
+
+    (tmp_path / "suite.yaml").write_text("name: s\n")
+    (tmp_path / "broken.json").write_text('{"kind": "harness.baseline", "schema_version": 1}')
+    for name, fragment in (
+        ("suite.yaml", "not a run folder or a baseline file (not readable JSON"),
+        ("broken.json", "invalid baseline file: saved_by: Field required"),
+    ):
+        with pytest.raises(CompareInputError) as caught:
+            load_source(tmp_path / name, "--baseline")
+        assert fragment in str(caught.value) and caught.value.param == "--baseline"

@@ -117,11 +117,13 @@ def read_baseline_file(path: Path) -> BaselineFile:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BaselineError(f"{path}: not a baseline file (not readable JSON: {exc})") from None
+        raise BaselineError(
+            f"{path}: not a run folder or a baseline file (not readable JSON: {exc})"
+        ) from None
     if not isinstance(data, dict) or data.get("kind") != BASELINE_KIND:
         raise BaselineError(
-            f'{path}: not a baseline file (no "kind": "{BASELINE_KIND}"); write one with '
-            "harness baseline save RUN --to FILE"
+            f'{path}: not a run folder or a baseline file (no "kind": "{BASELINE_KIND}"); '
+            "write a baseline with harness baseline save RUN --to FILE"
         )
     try:
         return BaselineFile.model_validate(data)
