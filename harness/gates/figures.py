@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.analysis.paired.frame import SCORE_PREFIX
+from harness.gatespec import BASELINE_FIGURES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,16 +25,6 @@ __all__ = ["FigureValue", "case_table", "figure_value", "summary_figures"]
 _TIMING = re.compile(r"^(latency|ttft)_p(\d{1,2})_ms$")
 _MEDIANS = {"latency": "latency_ms", "ttft": "ttft_ms"}
 _MEANS = {"itl_mean_ms": "itl_ms", "tokens_per_s": "tokens_per_s"}
-SUMMARY = (
-    "pass_rate",
-    "error_rate",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "ttft_p50_ms",
-    "ttft_p95_ms",
-    "itl_mean_ms",
-    "tokens_per_s",
-)
 
 
 @dataclass(frozen=True)
@@ -124,5 +115,7 @@ def _column(figure: str) -> tuple[str | None, float | None]:
 
 def summary_figures(cases: pd.DataFrame) -> dict[str, float | None]:
     """The headline figures of one adapter (a baseline's ``summary``), every score included."""
-    names = list(SUMMARY) + sorted(c for c in cases.columns if str(c).startswith(SCORE_PREFIX))
+    names = list(BASELINE_FIGURES) + sorted(
+        c for c in cases.columns if str(c).startswith(SCORE_PREFIX)
+    )
     return {name: figure_value(cases, name).value for name in names}
