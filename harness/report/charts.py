@@ -188,8 +188,11 @@ def chart_figures(summary: RunSummary) -> dict[str, Figure]:
 
 def svg(fig: Figure) -> str:
     """``fig`` as SVG text without metadata or a date (dense point clouds are rasterised)."""
+    import matplotlib
+
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    with matplotlib.rc_context({"svg.hashsalt": "harness"}):  # fixed ids: same data, same bytes
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 
 
