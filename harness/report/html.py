@@ -3,8 +3,8 @@
 Verdicts first, then the summary tables and charts, then a drill-down of every case. Jinja2
 runs with ``autoescape=True`` because prompts, outputs and names are untrusted; the only
 values marked safe are the page's own CSS/JS and the record data, which :func:`pack_json`
-writes as base64 of gzipped JSON (no ``<`` in it), so no text can leave its
-``<script type="application/json">`` block. The page's script inserts every text with
+writes with every ``<`` escaped (or, for large reports, gzipped in base64), so no text can
+leave its ``<script type="application/json">`` block. The page's script inserts every text with
 ``textContent``, never as HTML. Charts are SVG in ``<img src="data:...">`` (an image cannot
 run script), so nothing loads from the network.
 """
@@ -46,10 +46,20 @@ def _environment() -> Environment:
 
 def render_page(template: str, **context: Any) -> str:
     """Render ``template`` with ``data`` (the drill-down's records) embedded as safe JSON."""
+    from harness.records.redaction import current
+
     index, texts = split_texts(context.pop("data"))
-    data = Markup(pack_json(index))  # noqa: S704 - base64: no "<" or "&" in it
-    text = Markup(pack_json(texts))  # noqa: S704
-    return _environment().get_template(template).render(data=data, texts=text, **context)
+    scrub = current().text
+    blocks = {name: pack_json(part, scrub) for name, part in (("data", index), ("text", texts))}
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            # Markup: pack_json leaves no "<" in either block (escaped, or base64)
+            blocks={name: (enc, Markup(text)) for name, (enc, text) in blocks.items()},  # noqa: S704
+            **context,
+        )
+    )
 
 
 def _run_charts(summary: RunSummary, out_dir: Path, tag_rates: Any) -> list[dict[str, str]]:

@@ -3,8 +3,7 @@
 The page renders only the rows in view, so it can hold a 100,000-case run: the records go
 into one JSON block, column-wise (one list per field, names and tags as indexes), read once
 by the browser. Texts stay raw here; the page inserts them with ``textContent`` only, and
-:func:`pack_json` writes them gzipped in base64, where no ``<`` can close the ``<script>``
-block they sit in.
+:func:`pack_json` writes them so that no ``<`` can close the ``<script>`` block they sit in.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import gzip
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,32 +259,50 @@ def split_texts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 COMPRESS_LEVEL = 1
-"""gzip level of the embedded blocks: level 1 already shrinks record JSON 5 to 15 times, in a
+"""gzip level of a packed block: level 1 already shrinks record JSON 5 to 15 times, in a
 fraction of the time of level 6 (0.4 s against 2 s for 400,000 records)."""
 
+PACK_ABOVE = 2_000_000
+"""Characters of JSON above which a block is gzipped: smaller reports keep readable JSON (a
+person or a secret scanner can grep them), larger ones load much faster packed."""
 
-def pack_json(data: Any) -> str:
-    """``data`` as base64 of gzipped JSON, for a ``<script type="application/json">`` block.
 
-    The alphabet of base64 has no ``<``, so no text can end or alter the block; the page
-    decompresses it with the browser's own ``DecompressionStream``. Packed, a 100,000-case
-    report is about 7 times smaller and opens faster: loading 120 MB of HTML took Chromium
-    3 s before any script ran."""
-    raw = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+def pack_json(data: Any, scrub: Callable[[str], str] = str) -> tuple[str, str]:
+    """``data`` for a ``<script type="application/json">`` block, as (encoding, text).
+
+    ``json``: every ``<`` written ``\\u003c``, so no text can end or alter the block.
+    ``gzip-base64`` (above ``PACK_ABOVE``): base64 has no ``<`` at all; the page decompresses
+    it with the browser's own ``DecompressionStream``. A 100,000-case report is then about 7
+    times smaller: loading its 120 MB of HTML took Chromium 3 s before any script ran.
+    ``scrub`` runs on the JSON text first (the secret redaction of ``write_text`` cannot see
+    into a packed block).
+    """
+    raw = scrub(json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False))
+    if len(raw) <= PACK_ABOVE:
+        escaped = (
+            raw.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        )
+        return "json", escaped
     packed = gzip.compress(raw.encode("utf-8"), compresslevel=COMPRESS_LEVEL, mtime=0)
-    return base64.b64encode(packed).decode("ascii")
+    return "gzip-base64", base64.b64encode(packed).decode("ascii")
 
 
-_BLOCK = re.compile(r'<script type="application/json" id="report-(data|text)">([^<]*)</script>')
+_BLOCK = re.compile(
+    r'<script type="application/json" id="report-(data|text)" data-encoding="([a-z0-9-]+)">'
+    r"([^<]*)</script>"
+)
+
+
+def _unpack(encoding: str, text: str) -> Any:
+    if encoding == "gzip-base64":
+        return json.loads(gzip.decompress(base64.b64decode(text)))
+    return json.loads(text)
 
 
 def embedded_data(html: str) -> dict[str, Any]:
     """The drill-down data of a written ``report.html`` or ``compare.html``, both blocks merged
     (for tools and tests that read a report back)."""
-    blocks = {
-        name: json.loads(gzip.decompress(base64.b64decode(text)))
-        for name, text in _BLOCK.findall(html)
-    }
+    blocks = {name: _unpack(encoding, text) for name, encoding, text in _BLOCK.findall(html)}
     data: dict[str, Any] = blocks["data"]
     texts = blocks["text"]
     for part in ("C", "R"):

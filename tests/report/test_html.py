@@ -61,11 +61,13 @@ def test_hostile_text_never_reaches_the_markup(html):
     parsed = _parse(html)
     scripts = [attrs for tag, attrs in parsed.tags if tag == "script"]
     assert scripts == [
-        {"type": "application/json", "id": "report-data"},
-        {"type": "application/json", "id": "report-text"},
+        {"type": "application/json", "id": "report-data", "data-encoding": "json"},
+        {"type": "application/json", "id": "report-text", "data-encoding": "json"},
         {},
     ]
-    # The data blocks are base64 (no "<" to end them early) and hold the raw text.
+    # A small report's data is readable JSON, every "<" escaped (so no "</script>" ends the
+    # block early); it holds the raw text.
+    assert "\\u003cscript>alert(1)\\u003c/script>" in html
     data = _data(html)
     assert HOSTILE_OUTPUT in data["R"]["x"]
     assert HOSTILE_PROMPT in data["R"]["p"]  # v2 was sent another prompt than v1

@@ -8,6 +8,7 @@ import json
 import re
 
 from harness.records import ErrorInfo
+from harness.report import html_data
 from harness.report.html_data import (
     ERROR,
     FAIL,
@@ -21,11 +22,23 @@ from harness.report.html_data import (
 HOSTILE = 'a</script><script>alert(1)</script><!-- b --> <img src=x onerror="alert(2)">'
 
 
-def test_packed_json_has_no_angle_bracket_and_round_trips() -> None:
+def test_packed_json_has_no_angle_bracket_and_round_trips(monkeypatch) -> None:
     data = {"x": [HOSTILE, "\u2028line\u2029", "é"], "n": 1.5}
-    text = pack_json(data)
-    assert re.fullmatch(r"[A-Za-z0-9+/=]+", text)  # base64 only: nothing can end the block
+    encoding, text = pack_json(data)
+    assert encoding == "json"
+    assert "<" not in text and "\u2028" not in text
+    assert json.loads(text) == data
+    monkeypatch.setattr(html_data, "PACK_ABOVE", 10)  # a large report: gzipped, base64
+    encoding, text = pack_json(data)
+    assert encoding == "gzip-base64"
+    assert re.fullmatch(r"[A-Za-z0-9+/=]+", text)
     assert json.loads(gzip.decompress(base64.b64decode(text))) == data
+
+
+def test_packing_scrubs_first(monkeypatch) -> None:
+    monkeypatch.setattr(html_data, "PACK_ABOVE", 10)
+    _, text = pack_json({"x": "key sk-123"}, lambda s: s.replace("sk-123", "***"))
+    assert json.loads(gzip.decompress(base64.b64decode(text))) == {"x": "key ***"}
 
 
 def test_latest_record_counts_and_outcomes_are_coded(make_run, make_record) -> None:

@@ -185,3 +185,23 @@ def test_ci_without_chromium_fails_instead_of_skipping(monkeypatch: pytest.Monke
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="not installed"):
         launch_chromium(object())
+
+
+def test_a_packed_report_reads_the_same(
+    browser: Any, report_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.report import html_data, write_reports
+
+    monkeypatch.setattr(html_data, "PACK_ABOVE", 0)  # as a large report: gzipped, base64
+    run_dir = tmp_path / "packed"
+    shutil.copytree(report_path.parent, run_dir)
+    (packed,) = write_reports(run_dir, ["html"])
+    assert 'data-encoding="gzip-base64"' in packed.read_text(encoding="utf-8")
+    page, problems = _open(browser, packed.as_uri() + "#case=c07", 1366, 800)
+    assert page.locator("#cases-body tr.row.open td:first-child").all_inner_texts() == ["c07"]
+    assert SCRIPT_ANSWER in page.locator("#cases-body pre.output").all_inner_texts()
+    page.fill("#f-text", "question 42")
+    _expect(page.locator("#cases-body tr.row")).to_have_count(1)
+    assert page.evaluate("window.__pwned") is None
+    assert problems == []
+    page.close()

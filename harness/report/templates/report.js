@@ -1,13 +1,15 @@
 /* The drill-down of report.html and compare.html. Every text from the run (case ids, prompts,
    outputs, reasons, names) is inserted with textContent or as an option's text, never as
    HTML. Only the rows of the current page are in the DOM; filters work on typed arrays built
-   once. The data is two blocks of base64 gzipped JSON: the table's columns, decompressed at
-   load, and the long texts, decompressed on first use (open a case, search, filter by
+   once. The data is two JSON blocks (gzipped in base64 when large): the table's columns, read
+   at load, and the long texts, read on first use (open a case, search, filter by
    expectation). */
 (function () {
   'use strict';
   function unpack(id) {
-    var bin = atob(document.getElementById(id).textContent), bytes = new Uint8Array(bin.length);
+    var block = document.getElementById(id);
+    if (block.dataset.encoding === 'json') return Promise.resolve(JSON.parse(block.textContent));
+    var bin = atob(block.textContent), bytes = new Uint8Array(bin.length);
     for (var b = 0; b < bin.length; b++) bytes[b] = bin.charCodeAt(b);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
     return new Response(stream).text().then(JSON.parse);
