@@ -351,9 +351,12 @@ def test_without_redaction_the_search_finds_the_planted_secrets(
     assert calls, "the judge was never called"
     files = _files(tmp_path / "out")
     leaks = {place: _found(s, files) for place, s in planted.secrets.items()}
-    # Every place carries its secret to disk when nothing scrubs: those the writers alone
-    # catch (outputs, custom checks, embeddings) in both mutants.
-    alone = ("api_key from ${PLANTED_KEY}", "custom check args.api_key", "embedding kwargs.api_key")
+    # Every place carries its secret to disk when nothing scrubs. Model outputs are caught by
+    # the writers alone; custom-check and embedding reasons are also scrubbed where they are
+    # clipped (so half a key cannot survive the limit), which needs the run's secrets known.
+    alone = ["api_key from ${PLANTED_KEY}"]
+    if mutant == "no secret is known":
+        alone += ["custom check args.api_key", "embedding kwargs.api_key"]
     assert all(leaks[place] for place in alone), leaks
     if mutant == "no secret is known":
         # all but the judge's own key, which the openai-compatible adapter masks in its errors
