@@ -113,7 +113,7 @@ def test_judge_adapters_and_adapters_without_records_are_not_sides(tmp_path: Pat
     ("setup", "fragment"),
     [
         ("missing", "no such run folder"),
-        ("file", "not a baseline file"),
+        ("file", "not a run folder or a baseline file"),
         ("no-manifest", r"not a run folder \(no run.json\)"),
         ("no-records", "has no results"),
     ],
