@@ -8,6 +8,7 @@ loaded through its ``pytest11`` entry point.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +98,15 @@ QUIET_PLUGINS = ("-p", "no:hypothesispytest")
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    """pytest in a subprocess in the temporary project, as a user would run it."""
-    return pytester.runpytest_subprocess(*QUIET_PLUGINS, *args, timeout=120)
+    """pytest in a subprocess in the temporary project, as a user would run it.
+
+    Without the xdist worker variables of this test run (``-n``): pytest-benchmark disables
+    itself in a process that looks like an xdist worker.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("PYTEST_XDIST")]:
+            env.delenv(name)
+        return pytester.runpytest_subprocess(*QUIET_PLUGINS, *args, timeout=120)
 
 
 def records(run_dir: Path) -> list[dict[str, Any]]:
