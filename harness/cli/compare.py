@@ -15,6 +15,7 @@ import click
 
 from harness import __version__
 from harness.cli.exits import handle_errors
+from harness.cli.options import pair_option, probability_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -107,22 +108,12 @@ def _print_flips(console: Console, flipped: list[FlippedCase]) -> None:
 @click.command()
 @click.argument("base", type=click.Path(path_type=Path))
 @click.argument("candidate", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--pair",
-    "pairs",
-    multiple=True,
-    metavar="BASE_ADAPTER:CANDIDATE_ADAPTER",
-    help="Compare these two adapters (repeatable). Default: the adapters both runs have, by "
-    "name. Required to compare two adapters of one run (give BASE only).",
+@pair_option(
+    "Compare these two adapters (repeatable). Default: the adapters both runs have, by "
+    "name. Required to compare two adapters of one run (give BASE only)."
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the resampling.")
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Level of the verdicts, on Holm-adjusted p-values.",
-)
+@probability_option("--alpha", 0.05, "Level of the verdicts, on Holm-adjusted p-values.")
 @click.option(
     "--out",
     "out_dir",

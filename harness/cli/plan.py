@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from harness.cli.exits import handle_errors
+from harness.cli.options import pair_option, probability_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -151,27 +152,13 @@ def _print_plan(console: Console, entry: PairPlan) -> None:
     metavar="PERCENT",
     help="The change in latency to detect, e.g. 10% (a ratio of per-case latencies).",
 )
-@click.option(
-    "--power",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.8,
-    show_default=True,
-    help="Chance of detecting the change when it is there.",
+@probability_option("--power", 0.8, "Chance of detecting the change when it is there.")
+@probability_option(
+    "--alpha", 0.05, "Chance of a false alarm when there is no change (two-sided)."
 )
-@click.option(
-    "--alpha",
-    type=click.FloatRange(0, 1, min_open=True, max_open=True),
-    default=0.05,
-    show_default=True,
-    help="Chance of a false alarm when there is no change (two-sided).",
-)
-@click.option(
-    "--pair",
-    "pairs",
-    multiple=True,
-    metavar="BASE_ADAPTER:CANDIDATE_ADAPTER",
-    help="Plan the comparison of these two adapters of RUN (repeatable). Default: the run's "
-    "two adapters, or each adapter against its next version when it has one or more than two.",
+@pair_option(
+    "Plan the comparison of these two adapters of RUN (repeatable). Default: the run's "
+    "two adapters, or each adapter against its next version when it has one or more than two."
 )
 @click.option(
     "--assume-correlation",
