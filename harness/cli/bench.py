@@ -79,11 +79,13 @@ def bench(
 ) -> None:
     """Measure throughput against latency for each adapter of SUITE.
 
-    Writes bench.json (every point), bench.md and bench.png (the curve) to reports/<run-id>/.
+    Writes bench.json (every point), bench.md, the curve as bench.png and bench.svg, and
+    bench.html (highlights, chart and table in one self-contained page) to reports/<run-id>/.
     """
     from harness.errors import HarnessError
     from harness.records.redaction import in_effect
     from harness.report.bench_chart import write_bench_chart
+    from harness.report.bench_html import write_bench_html
     from harness.runner.bench import bench_adapter
     from harness.runner.run import new_run_id
     from harness.runner.setup import EmulatorHandle, build_llm, suite_redactor
@@ -142,8 +144,8 @@ def bench(
     }
     (run_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n")
     _write_markdown(run_dir / "bench.md", suite.name, points)
-    if points:
-        write_bench_chart(points, run_dir / "bench.png")
+    write_bench_chart(points, run_dir)
+    write_bench_html(data, run_dir)
     table = Table(title=f"{suite.name}: throughput vs latency")
     for col in (
         "adapter",
