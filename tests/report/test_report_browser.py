@@ -122,6 +122,19 @@ def _shot(page: Any, name: str) -> Path:
     return path
 
 
+def _chart_edges(page: Any) -> list[float]:
+    """The right edge of every chart once loaded (they load lazily), to be <= a phone's width;
+    0 for a chart drawn no wider than a phone, where fitting it would prove nothing."""
+    charts = page.locator("#charts img")
+    for i in range(charts.count()):
+        charts.nth(i).scroll_into_view_if_needed()
+        _expect(charts.nth(i)).to_have_js_property("complete", True)
+    edges: list[float] = charts.evaluate_all(
+        "imgs => imgs.map(i => i.naturalWidth > 390 ? i.getBoundingClientRect().right : 0)"
+    )
+    return edges
+
+
 def test_hostile_outputs_show_as_text_and_run_nothing(browser: Any, report_path: Path) -> None:
     page, problems = _open(browser, report_path.as_uri(), 1366, 800)
     assert _rows(page)[:2] == ["c00", "c01"]
@@ -168,6 +181,7 @@ def test_permalink_opens_its_case_on_a_later_page(browser: Any, report_path: Pat
     assert opened == ["c55"]
     assert page.inner_text("#page") == "Page 2 of 2"
     assert page.locator("#cases-body tr.detail strong").inner_text() == "c55"
+    assert _chart_edges(page) and all(0 < right <= 390 for right in _chart_edges(page))
     _shot(page, "report-phone.png")
     page.goto(report_path.as_uri() + "#case=c03")
     _expect(page.locator("#cases-body tr.row.open td:first-child")).to_have_text(
