@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from harness.cli.executor_options import executor_options, executor_settings
 from harness.cli.exits import (
     EXIT_CODES_HELP,
     ExitCode,
@@ -120,6 +121,7 @@ DEFAULT_OUTPUT_DIR = Path("reports")
     help="Baseline file or run folder for baseline gates (no_regression...).",
 )
 @click.option("--junit", type=click.Path(path_type=Path, dir_okay=False), help=JUNIT_HELP)
+@executor_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress output; only the summary.")
 @click.option("--no-reports", is_flag=True, help="Write records and run.json only.")
 @handle_errors
@@ -142,6 +144,9 @@ def run(
     gate_exprs: tuple[str, ...],
     baseline: Path | None,
     junit: Path | None,
+    executor: str | None,
+    workers: int | None,
+    ray_address: str | None,
     quiet: bool,
     no_reports: bool,
 ) -> int:
@@ -187,6 +192,7 @@ def run(
                 resume=resume is not None,
                 cache_path=cache_path,
                 record=record,
+                **executor_settings(executor, workers, ray_address),
             )
             try:
                 _run_and_summarize(

@@ -23,6 +23,11 @@ __all__ = [
 RECORD_SCHEMA_VERSION = 1
 
 
+def _absent(value: object) -> bool:
+    """Optional fields written only when set: older readers and golden files see no change."""
+    return value is None
+
+
 class MetricResult(BaseModel):
     """The verdict of one expectation on one output."""
 
@@ -147,6 +152,18 @@ class CaseRecord(BaseModel):
     error: ErrorInfo | None = None
     started_at: str = Field(description="ISO-8601 wall-clock time the request was sent")
     tags: list[str] = Field(default_factory=list)
+    # Distributed runs only (absent from a local run's records, so their lines are unchanged).
+    worker: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="The worker that sent the request and timed it (a Ray run: 'ray-0'...); "
+        "absent when the run had one process",
+    )
+    host: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="The host name of the machine the worker ran on (distributed runs only)",
+    )
 
 
 class AdapterInfo(BaseModel):

@@ -48,6 +48,7 @@ __all__ = [
     "CachedJudges",
     "Driver",
     "OnJudgeCall",
+    "MakeLane",
     "OnSend",
     "UNHEALABLE_STREAK",
     "unhealable_kind",
@@ -69,10 +70,9 @@ limit, a server error) breaks the streak; rate limits and server errors keep the
 OnSend = Callable[[PlannedRequest], None]
 """Called just before each attempt at a planned request is sent (retries included)."""
 
-
-def lane_for(name: str, settings: RunSettings) -> Lane:
-    """The adapter's own concurrency limit and rate (either may be absent)."""
-    return Lane.of(name, settings.adapter_concurrency[name], settings.rpm[name])
+MakeLane = Callable[[str, "int | None", "float | None"], Lane]
+"""(adapter, concurrency, rpm) → its Lane: ``Lane.of`` in one process; an executor whose
+workers share an adapter's limits passes one that builds lanes over shared limits."""
 
 
 def unhealable_kind(exc: BaseException) -> str | None:
@@ -121,8 +121,9 @@ class Driver:
     ``aids`` adds the response cache and the cassette. ``judges`` maps the judge adapters to
     their limits: judge calls take their lanes (a candidate's own when it also judges), the
     overall limit, the request timeout and the retry policy, as cases do (``self.judges``
-    counts them). Use it as a context manager (it owns the thread pool of sync-only LLMs);
-    closing the LLMs stays with whoever built them.
+    counts them). ``make_lane`` builds each lane from the adapter's limits (an executor whose
+    workers share limits passes its own). Use it as a context manager (it owns the thread pool
+    of sync-only LLMs); closing the LLMs stays with whoever built them.
 
     After :data:`UNHEALABLE_STREAK` consecutive authentication or model-not-found errors an
     adapter is stopped: ``stopped`` maps it to the kind ("authentication", "model not found"),
@@ -140,6 +141,7 @@ class Driver:
         aids: CacheAndCassette | None = None,
         judges: Mapping[str, JudgeLimits] | None = None,
         sync_threads: int | None = None,
+        make_lane: MakeLane = Lane.of,
     ) -> None:
         self.llms = llms
         self.settings = settings
@@ -149,14 +151,17 @@ class Driver:
         self.aids = aids or CacheAndCassette()
         self.lag = LoopLagMonitor()
         self.sync_adapters = [n for n in settings.candidates if is_sync_only(llms[n])]
-        self._lanes = {name: lane_for(name, settings) for name in settings.candidates}
+        self._lanes = {
+            name: make_lane(name, settings.adapter_concurrency[name], settings.rpm[name])
+            for name in settings.candidates
+        }
         self._overall = asyncio.Semaphore(settings.concurrency)
         self._rng = random.Random(settings.order_seed)  # backoff jitter
         self.judges = CachedJudges(
             llms,
             settings,
             lanes={
-                name: self._lanes.get(name) or Lane.of(name, limits.concurrency, limits.rpm)
+                name: self._lanes.get(name) or make_lane(name, limits.concurrency, limits.rpm)
                 for name, limits in (judges or {}).items()
             },
             overall=self._overall,

@@ -23,18 +23,13 @@ from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
 from harness.records.redaction import Redactor, in_effect
 from harness.records.store import RecordWriter, has_records, write_manifest
-from harness.runner.drive import SYNC_THREAD_PREFIX, Driver
+from harness.runner.drive import SYNC_THREAD_PREFIX
 from harness.runner.durable import CacheAndCassette, resume_run
-from harness.runner.judges import JudgeLimits, JudgeTally, judge_limits, judges_block
-from harness.runner.launch import Launch, launch, startup_figures
-from harness.runner.plan import (
-    PlannedRequest,
-    RequestKey,
-    remaining_requests,
-    shard_cases,
-    warm_up_requests,
-)
-from harness.runner.prepare import StartupGC, close_llms, prepare_llms, warm_up_metrics
+from harness.runner.executors import Executor, RunParts, get_executor
+from harness.runner.judges import judge_limits, judges_block
+from harness.runner.launch import launch, startup_figures
+from harness.runner.plan import shard_cases
+from harness.runner.prepare import StartupGC, warm_up_metrics
 from harness.runner.settings import RunOptions, RunSettings
 from harness.runner.setup import (
     EmulatorHandle,
@@ -45,7 +40,7 @@ from harness.runner.setup import (
     run_secrets,
     versions,
 )
-from harness.suite.load import Case, Suite
+from harness.suite.load import Suite
 
 __all__ = [
     "RUN_THREAD_PREFIXES",
@@ -120,69 +115,6 @@ def new_run_id(suite_name: str) -> str:
     return f"{stamp}-{slug}-{_secrets.token_hex(2)}"
 
 
-@dataclass
-class _Run:
-    """One run's parts, as ``run_suite`` hands them to the event loop."""
-
-    suite: Suite
-    cases: tuple[Case, ...]
-    llms: dict[str, Any]
-    redactor: Redactor  # every file the run writes goes through it
-    run_id: str
-    settings: RunSettings
-    recorded: set[RequestKey]
-    aids: CacheAndCassette
-    metrics_warmed: concurrent.futures.Future[None]
-    collector: StartupGC
-    launched: Launch
-    called_ns: int
-    first_send_ns: int | None = None
-    judges: dict[str, JudgeLimits] = field(default_factory=dict)
-    judge_tallies: dict[str, JudgeTally] = field(default_factory=dict)
-
-    def sent(self, request: PlannedRequest) -> None:
-        if self.first_send_ns is None:
-            self.first_send_ns = time.perf_counter_ns()
-
-
-async def _drive_and_store(
-    run: _Run, writer: RecordWriter, outcome: RunOutcome, on_record: OnRecord | None
-) -> dict[str, Any]:
-    """Prepare the adapters, warm up, drive the plan and store each record; the run's lag."""
-    settings, candidates = run.settings, run.suite.candidates
-    try:
-        broken = await prepare_llms(run.llms, settings.timeout_s)
-        await asyncio.wrap_future(run.metrics_warmed)  # warmed in a thread meanwhile
-        with Driver(
-            run.llms,
-            settings,
-            run_id=run.run_id,
-            secrets=run.redactor.secrets,
-            broken=broken,
-            aids=run.aids,
-            judges=run.judges,
-        ) as driver:
-            run.judge_tallies = driver.judges.tallies
-            await driver.warm_up(warm_up_requests(run.suite.cases, candidates, settings.warmup))
-            run.collector.clock_starts()
-            plan = remaining_requests(
-                run.cases, candidates, settings.order_seed, settings.repeat, run.recorded
-            )
-            async with contextlib.aclosing(driver.drive(plan, on_send=run.sent)) as records:
-                async for record in records:
-                    writer.write(record)
-                    outcome.add(record)
-                    if on_record is not None:
-                        on_record(record)
-            return {
-                **driver.lag.summary(),
-                "queue_wait_mean_ms": round(outcome.queue_wait_ms / max(1, outcome.records), 3),
-                "sync_adapters_in_threads": driver.sync_adapters,
-            }
-    finally:
-        await close_llms(run.llms.values())
-
-
 def _replayed_from(llm: Any) -> dict[str, str]:
     """A replay adapter's cassette and timing mode, for its AdapterInfo (else nothing)."""
     source = getattr(llm, "replay_source", None)
@@ -191,7 +123,7 @@ def _replayed_from(llm: Any) -> dict[str, str]:
     return {"cassette": str(source["cassette"]), "replay_timing": str(source["timing"])}
 
 
-def _manifest(run: _Run, emu: EmulatorHandle, shard_label: str | None) -> RunManifest:
+def _manifest(run: RunParts, emu: EmulatorHandle, shard_label: str | None) -> RunManifest:
     suite = run.suite
     return RunManifest(
         run_id=run.run_id,
@@ -264,7 +196,7 @@ def run_suite(
         # In effect before the LLMs are built: a client's error may already hold a key.
         redactor = stack.enter_context(in_effect(Redactor(run_secrets(suite, resolved))))
         llms = {a.name: build_llm(a, resolved[a.name]) for a in suite.adapters}
-        run = _Run(
+        run = RunParts(
             suite=suite,
             cases=cases,
             llms=llms,
@@ -274,21 +206,28 @@ def run_suite(
             recorded=set(),
             judges=judge_limits(suite.adapters, suite.cases, options.rpm),
             aids=CacheAndCassette(),
-            metrics_warmed=background.submit(warm_up_metrics, cases),
+            # a distributed run's workers warm their own metrics
+            metrics_warmed=background.submit(
+                warm_up_metrics, cases if options.executor == "local" else ()
+            ),
             collector=collector,
             launched=launch(),
             called_ns=called_ns,
+            options=options,
+            resolved=resolved,
         )
-        manifest = _manifest(run, emu, shard_label)
+        executor = get_executor(options.executor)  # unknown or not installed: before writing
+        manifest = run.manifest = _manifest(run, emu, shard_label)
         if options.resume:
             manifest, run.recorded = resume_run(run_dir, manifest)
         write_manifest(run_dir, manifest, run.redactor)
-        outcome = _execute(run, manifest, options, run_dir, on_record)
+        outcome = _execute(run, executor, manifest, options, run_dir, on_record)
     return outcome
 
 
 def _execute(
-    run: _Run,
+    run: RunParts,
+    executor: Executor,
     manifest: RunManifest,
     options: RunOptions,
     run_dir: Path,
@@ -301,7 +240,16 @@ def _execute(
         with contextlib.ExitStack() as stack:
             _open_aids(stack, run, options, manifest, run_dir)
             writer = stack.enter_context(RecordWriter(run_dir, redactor=run.redactor))
-            manifest.harness_lag = asyncio.run(_drive_and_store(run, writer, outcome, on_record))
+
+            def store(record: CaseRecord) -> None:
+                writer.write(record)
+                outcome.add(record)
+                if on_record is not None:
+                    on_record(record)
+
+            lag = asyncio.run(executor(run, store))
+            mean_wait_ms = round(outcome.queue_wait_ms / max(1, outcome.records), 3)
+            manifest.harness_lag = {**lag, "queue_wait_mean_ms": mean_wait_ms}
         if run.aids.cache is not None:
             manifest.execution["cache_hits"] = run.aids.cache.hits
             manifest.execution["cache_misses"] = run.aids.cache.misses
@@ -320,7 +268,7 @@ def _execute(
 
 def _open_aids(
     stack: contextlib.ExitStack,
-    run: _Run,
+    run: RunParts,
     options: RunOptions,
     manifest: RunManifest,
     run_dir: Path,

@@ -15,18 +15,27 @@ import statistics
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from harness.errors import AdapterError, RateLimitedError
 from harness.suite.model import RetryPolicy
 
 __all__ = [
     "Lane",
+    "Pacer",
     "LoopLagMonitor",
     "RateLimiter",
     "backoff_delay",
     "error_kind",
     "retry_delay",
 ]
+
+
+class Pacer(Protocol):
+    """What a lane waits on for its turn: a :class:`RateLimiter` here, or one shared by the
+    workers of a distributed run (``executors/ray_limits.py``)."""
+
+    async def acquire(self) -> None: ...
 
 
 class RateLimiter:
@@ -50,8 +59,9 @@ class Lane:
     """One adapter's limits: its own concurrency and rate, inside the run's overall limit."""
 
     name: str
-    semaphore: asyncio.Semaphore | None = None
-    rate: RateLimiter | None = None
+    # an asyncio.Semaphore, or a slot shared by the workers of a distributed run
+    semaphore: contextlib.AbstractAsyncContextManager[object] | None = None
+    rate: Pacer | None = None
 
     @classmethod
     def of(cls, name: str, concurrency: int | None, rpm: float | None) -> Lane:

@@ -30,6 +30,9 @@ class RunOptions:
     resume: bool = False  # continue run_id's folder, skipping what it already recorded
     cache_path: Path | None = None  # response cache (development runs; never timed)
     record: bool = False  # write cassette.jsonl for offline replay
+    executor: str = "local"  # "local" (this process) or "ray" (harness/runner/executors/)
+    workers: int | None = None  # Ray workers (default: one per CPU Ray sees)
+    ray_address: str | None = None  # None: a local Ray instance; "auto", "ray://host:port"
 
 
 @dataclass(frozen=True)
