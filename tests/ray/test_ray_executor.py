@@ -1,19 +1,13 @@
-"""The Ray executor (issue 15) against the embedded emulator, on one local Ray per module.
-
-Ray starts once (``ray_temp``, two CPUs, no dashboard, its files in a temp dir of its own)
-and every test of this file shares it: a Ray start costs seconds on a loaded 2-core machine.
-"""
+"""The Ray executor (issue 15) against the embedded emulator: the same records as a local run,
+workers lost or rate-limited together, no Ray without the extra, secrets kept out of files."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,71 +17,18 @@ from harness import RunOptions, load_suite, run_suite
 from harness.emulator.state import EmulatorState
 from harness.records.store import read_manifest, read_records
 from harness.runner.executors.ray_driver import worker_shares
+from tests.ray.support import (
+    ID,
+    REPO,
+    TOKEN,
+    Write,
+    emulated_suite,
+    files_holding,
+    key_counts,
+    verdicts,
+)
 
 ray = pytest.importorskip("ray")
-
-Write = Callable[..., Path]
-REPO = Path(__file__).resolve().parents[2]
-ID = "5a1e5b07-0001-4000-8000-00000000000a_model_adapter"
-TOKEN = "tok-9c2e77b1d04f4e3a8b5f"
-
-
-@pytest.fixture(scope="module")
-def ray_temp() -> Iterator[Path]:
-    """One local Ray for the module; its temp dir (sessions, logs) is what the secrets test
-    searches. A short path: Ray's socket names must fit in 107 characters."""
-    temp = Path(tempfile.mkdtemp(prefix="hr-"))
-    env = {"PYTHONPATH": str(REPO)}  # the workers import harness from this checkout
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _temp_dir=str(temp),
-        log_to_driver=False,
-        runtime_env={"env_vars": env},
-    )
-    try:
-        yield temp
-    finally:
-        ray.shutdown()
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _suite(
-    write_suite: Write,
-    cases: int = 20,
-    delay_ms: int = 5,
-    extra: str = "",
-    concurrency: int = 4,
-    token: str | None = None,
-) -> Path:
-    """Two emulated adapters; odd cases fail their expectation (verdicts to compare)."""
-    write_suite(
-        (f"access_token: {token}\n" if token else "") + "models:\n"
-        "  - {name: base, slug: base, default: 'base says {{ prompt }}', "
-        f"latency: {{delay_ms: {delay_ms}}}}}\n"
-        f"  - {{id: {ID}, name: echo, base_model: base, default: 'echo {{{{ prompt }}}}', "
-        f"latency: {{delay_ms: {delay_ms}}}}}\n",
-        "models.yaml",
-    )
-    body = "".join(
-        f"  - {{id: c{i:02d}, prompt: 'p{i}', expect: [contains: {'p' if i % 2 else 'x'}{i}]}}\n"
-        for i in range(cases)
-    )
-    return write_suite(
-        f"name: rayrun\nemulator: {{config: models.yaml}}\nconcurrency: {concurrency}\n"
-        "adapters:\n"
-        f"  echo: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {ID}{extra}}}\n"
-        "  base: {type: gradient-base, served_by: emulator, base_model_slug: base}\n"
-        "cases:\n" + body
-    )
-
-
-def _verdicts(run_dir: Path) -> dict[tuple[str, str, int], tuple[bool, int]]:
-    return {(r.case_id, r.adapter, r.repeat): (r.passed, r.seq) for r in read_records(run_dir)}
-
-
-def _keys(run_dir: Path) -> Counter[tuple[str, str, int]]:
-    return Counter((r.case_id, r.adapter, r.repeat) for r in read_records(run_dir))
 
 
 def test_shares_split_the_concurrency_exactly() -> None:
@@ -96,18 +37,18 @@ def test_shares_split_the_concurrency_exactly() -> None:
     assert sum(worker_shares(1000, 7)) == 1000
 
 
-def test_ray_and_local_runs_give_the_same_keys_and_verdicts(
+def test_ray_and_local_runs_give_the_same_keys_andverdicts(
     ray_temp: Path, write_suite: Write, tmp_path: Path
 ) -> None:
-    suite = load_suite(_suite(write_suite))
+    suite = load_suite(emulated_suite(write_suite))
     local = run_suite(suite, RunOptions(output_dir=tmp_path, run_id="local", repeat=2))
     remote = run_suite(
         suite,
         RunOptions(output_dir=tmp_path, run_id="ray", repeat=2, executor="ray", workers=2),
     )
     assert remote.records == local.records == 80
-    assert _verdicts(remote.run_dir) == _verdicts(local.run_dir)  # same plan (seq), verdicts
-    assert max(_keys(remote.run_dir).values()) == 1
+    assert verdicts(remote.run_dir) == verdicts(local.run_dir)  # same plan (seq), verdicts
+    assert max(key_counts(remote.run_dir).values()) == 1
     records = read_records(remote.run_dir)
     assert {r.worker for r in records} == {"ray-0", "ray-1"}  # both measured
     assert all(r.host and r.latency_ms for r in records)
@@ -121,7 +62,7 @@ def test_ray_and_local_runs_give_the_same_keys_and_verdicts(
 def test_a_worker_killed_mid_run_loses_nothing_and_repeats_nothing(
     ray_temp: Path, write_suite: Write, tmp_path: Path
 ) -> None:
-    suite = load_suite(_suite(write_suite, cases=40, delay_ms=40))
+    suite = load_suite(emulated_suite(write_suite, cases=40, delay_ms=40))
     killed: list[str] = []
 
     def kill_first_worker(record: Any) -> None:
@@ -134,7 +75,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_nothing(
         RunOptions(output_dir=tmp_path, run_id="killed", executor="ray", workers=2),
         on_record=kill_first_worker,
     )
-    keys = _keys(outcome.run_dir)
+    keys = key_counts(outcome.run_dir)
     assert set(keys) == {(f"c{i:02d}", a, 0) for i in range(40) for a in ("echo", "base")}
     assert max(keys.values()) == 1
     execution = read_manifest(outcome.run_dir).execution
@@ -155,7 +96,7 @@ def test_rpm_holds_across_workers_at_the_emulator(
 
     monkeypatch.setattr(EmulatorState, "next_hit", counted)
     # echo: 600 rpm (a turn every 0.1 s) for both workers together; base: unlimited
-    suite = load_suite(_suite(write_suite, cases=16, delay_ms=1, extra=", rpm: 600"))
+    suite = load_suite(emulated_suite(write_suite, cases=16, delay_ms=1, extra=", rpm: 600"))
     run_suite(
         suite,
         RunOptions(output_dir=tmp_path, run_id="rpm", executor="ray", workers=2, warmup=0),
@@ -175,7 +116,7 @@ def test_without_ray_the_ray_executor_says_how_to_install_it_and_exits_4(
     hidden = tmp_path / "no_ray"
     hidden.mkdir()
     (hidden / "sitecustomize.py").write_text("import sys\nsys.modules['ray'] = None\n")
-    suite = _suite(write_suite, cases=2)
+    suite = emulated_suite(write_suite, cases=2)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hidden), str(REPO)])}
     done = subprocess.run(
         [sys.executable, "-m", "harness", "run", str(suite), "--executor", "ray", "-q"],
@@ -188,3 +129,18 @@ def test_without_ray_the_ray_executor_says_how_to_install_it_and_exits_4(
     assert done.returncode == 4, done.stderr
     assert 'pip install "llm-adapter-harness[ray]"' in done.stderr
     assert not (tmp_path / "reports").exists()  # refused before anything was written
+
+
+def test_no_secret_in_the_run_folder_or_the_ray_temp_dir(
+    ray_temp: Path, write_suite: Write, tmp_path: Path
+) -> None:
+    # the emulator wants TOKEN; the adapters get it as served_by: emulator fills it in, and
+    # the workers get it with their job
+    suite = load_suite(emulated_suite(write_suite, cases=6, token=TOKEN))
+    outcome = run_suite(
+        suite,
+        RunOptions(output_dir=tmp_path / "reports", run_id="s", executor="ray", workers=2),
+    )
+    assert outcome.passed == 6 and outcome.errored == 0  # the token reached the workers
+    assert files_holding(tmp_path / "reports", TOKEN.encode()) == []
+    assert files_holding(ray_temp, TOKEN.encode()) == []
