@@ -12,6 +12,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli.executor_options import (
+    bench_points_on_ray,
+    executor_options,
+    executor_settings,
+)
 from harness.cli.exits import handle_errors
 
 
@@ -67,6 +72,7 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     show_default=True,
 )
 @click.option("--run-id", help="Name of the output folder.")
+@executor_options
 @handle_errors
 def bench(
     suite_path: Path,
@@ -76,6 +82,9 @@ def bench(
     only: tuple[str, ...],
     output_dir: Path,
     run_id: str | None,
+    executor: str | None,
+    workers: int | None,
+    ray_address: str | None,
 ) -> None:
     """Measure throughput against latency for each adapter of SUITE.
 
@@ -104,8 +113,21 @@ def bench(
     console = Console(stderr=True)
     points: list[dict[str, Any]] = []
     started = datetime.now(timezone.utc).isoformat()
-    with EmulatorHandle(suite) as emu, in_effect(suite_redactor(suite, emu)):
-        for adapter in chosen:
+    chosen_executor = executor_settings(executor, workers, ray_address)
+    with EmulatorHandle(suite) as emu, in_effect(suite_redactor(suite, emu)) as redactor:
+        if chosen_executor["executor"] == "ray":  # each level split between Ray workers
+            points += bench_points_on_ray(
+                suite,
+                chosen,
+                emu,
+                redactor.secrets,
+                console,
+                concurrency,
+                rates,
+                requests,
+                chosen_executor,
+            )
+        for adapter in chosen if chosen_executor["executor"] == "local" else ():
             llm = build_llm(adapter, emu.options_for(adapter, resolve=True))
 
             def show(point: Any) -> None:
@@ -140,6 +162,7 @@ def bench(
         "started_at": started,
         "finished_at": datetime.now(timezone.utc).isoformat(),
         "requests_per_level": requests,
+        "executor": chosen_executor,
         "points": points,
     }
     (run_dir / "bench.json").write_text(json.dumps(data, indent=2) + "\n")

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-__all__ = ["executor_options", "executor_settings"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from harness.runner.setup import EmulatorHandle
+    from harness.suite.load import AdapterConfig, Suite
+
+__all__ = ["bench_points_on_ray", "executor_options", "executor_settings"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,3 +44,45 @@ def executor_settings(
     """The options as RunOptions fields; ``--workers`` or ``--ray-address`` alone mean Ray."""
     chosen = executor or ("ray" if workers or ray_address else "local")
     return {"executor": chosen, "workers": workers, "ray_address": ray_address}
+
+
+def bench_points_on_ray(
+    suite: Suite,
+    adapters: Sequence[AdapterConfig],
+    emu: EmulatorHandle,
+    secrets: tuple[str, ...],
+    console: Console,
+    concurrency: Sequence[int],
+    rates: Sequence[float],
+    requests: int,
+    chosen: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """``harness bench --executor ray``: every point (as bench.json holds them), printed as
+    it comes; the Ray executor must be installed (else a usage error saying how)."""
+    from harness.runner.executors import get_executor
+    from harness.runner.executors.ray_bench import bench_on_ray
+
+    get_executor("ray")  # not installed: exit 4 with the install command
+    points: list[dict[str, Any]] = []
+
+    def show(point: Any) -> None:
+        points.append(point.as_dict())
+        console.print(
+            f"{point.adapter} {point.mode}={point.load:g}: {point.throughput_rps:,.1f} req/s "
+            f"on Ray, errors {point.errors}",
+            highlight=False,
+        )
+
+    bench_on_ray(
+        suite,
+        adapters,
+        {a.name: emu.options_for(a, resolve=True) for a in adapters},
+        secrets,
+        concurrency=concurrency,
+        rates=rates,
+        requests=requests,
+        workers=chosen["workers"],
+        address=chosen["ray_address"],
+        on_point=show,
+    )
+    return points

@@ -19,7 +19,7 @@ from harness.runner.execute import count_tokens
 from harness.runner.send import Sent, is_sync_only, send
 from harness.suite.load import AdapterConfig, Suite
 
-__all__ = ["BenchPoint", "bench_adapter"]
+__all__ = ["BenchPoint", "bench_adapter", "bench_levels", "bench_point", "run_load"]
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,18 @@ class BenchPoint:
         return asdict(self)
 
 
-async def _point(
+async def run_load(
     suite: Suite,
-    adapter: AdapterConfig,
     llm: Any,
     mode: str,
     load: float,
     requests: int,
     timeout_s: float,
-) -> BenchPoint:
+    first: int = 0,
+) -> tuple[list[Sent | BaseException], float]:
+    """Send ``requests`` at one load level (from case ``first`` on, cycling); each reply or
+    error, and the seconds the level took. The measuring half of a point: a distributed bench
+    runs it on each worker with its share of the load (``executors/ray_bench.py``)."""
     cases = suite.cases
     results: list[Sent | BaseException] = []
     pool = None
@@ -68,7 +71,7 @@ async def _point(
 
     async def one(i: int) -> None:
         try:
-            results.append(await send(llm, cases[i % len(cases)], timeout_s, pool))
+            results.append(await send(llm, cases[(first + i) % len(cases)], timeout_s, pool))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # an error is a data point of the curve, not a crash
@@ -97,13 +100,24 @@ async def _point(
     duration = time.perf_counter() - start
     if pool is not None:
         pool.shutdown(wait=False)
+    return results, duration
 
+
+def bench_point(
+    adapter: str,
+    mode: str,
+    load: float,
+    results: Sequence[Sent | BaseException],
+    duration: float,
+    ttft_emulated: bool,
+) -> BenchPoint:
+    """The figures of one load level from its replies (of one process, or of every worker)."""
     ok = [r for r in results if isinstance(r, Sent)]
     latencies = [(r.end_ns - r.sent_ns) / 1e6 for r in ok]
     ttfts = [(r.chunk_ns[0] - r.sent_ns) / 1e6 for r in ok if r.chunk_ns]
     tokens = sum(count_tokens(r.text, r.raw)[0] or 0 for r in ok)
     return BenchPoint(
-        adapter=adapter.name,
+        adapter=adapter,
         mode=mode,
         load=load,
         requests=len(results),
@@ -116,8 +130,22 @@ async def _point(
         latency_p99_ms=percentile(latencies, 99),
         ttft_p50_ms=percentile(ttfts, 50),
         ttft_p99_ms=percentile(ttfts, 99),
-        ttft_emulated=bool(getattr(llm, "streaming_emulated", False)),
+        ttft_emulated=ttft_emulated,
     )
+
+
+async def _point(
+    suite: Suite,
+    adapter: AdapterConfig,
+    llm: Any,
+    mode: str,
+    load: float,
+    requests: int,
+    timeout_s: float,
+) -> BenchPoint:
+    results, duration = await run_load(suite, llm, mode, load, requests, timeout_s)
+    emulated = bool(getattr(llm, "streaming_emulated", False))
+    return bench_point(adapter.name, mode, load, results, duration, emulated)
 
 
 async def bench_adapter(
@@ -138,11 +166,15 @@ async def bench_adapter(
     # one uncounted request warms connections and lazy imports
     await _point(suite, adapter, llm, "concurrency", 1, 1, timeout_s)
     points = []
-    levels = [("concurrency", float(c)) for c in sorted(concurrency)]
-    levels += [("rate", float(r)) for r in sorted(rates)]
-    for mode, load in levels:
+    for mode, load in bench_levels(concurrency, rates):
         point = await _point(suite, adapter, llm, mode, load, requests, timeout_s)
         points.append(point)
         if on_point is not None:
             on_point(point)
     return points
+
+
+def bench_levels(concurrency: Sequence[int], rates: Sequence[float]) -> list[tuple[str, float]]:
+    """The load levels of a sweep, lightest first: closed loop, then open loop."""
+    levels = [("concurrency", float(c)) for c in sorted(concurrency)]
+    return levels + [("rate", float(r)) for r in sorted(rates)]

@@ -3,6 +3,7 @@ workers lost or rate-limited together, no Ray without the extra, secrets kept ou
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -144,3 +145,23 @@ def test_no_secret_in_the_run_folder_or_the_ray_temp_dir(
     assert outcome.passed == 6 and outcome.errored == 0  # the token reached the workers
     assert files_holding(tmp_path / "reports", TOKEN.encode()) == []
     assert files_holding(ray_temp, TOKEN.encode()) == []
+
+
+def test_bench_splits_each_level_between_workers(
+    ray_temp: Path, write_suite: Write, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from harness.cli.bench import bench
+
+    suite = emulated_suite(write_suite, cases=4, delay_ms=20)
+    args = [str(suite), "--executor", "ray", "--workers", "2", "--concurrency", "1,4"]
+    args += ["--rate", "40", "--requests", "12", "-o", str(tmp_path), "--run-id", "b"]
+    result = CliRunner().invoke(bench, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "b" / "bench.json").read_text())
+    assert data["executor"]["executor"] == "ray"
+    points = {(p["adapter"], p["mode"], p["load"]): p for p in data["points"]}
+    assert len(points) == 6
+    # every request of a level counted once, whichever worker sent it
+    assert all(p["requests"] == 12 and p["errors"] == 0 for p in points.values())
