@@ -15,7 +15,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.analysis.compare import PairComparison, compare_pair, quality_results
+from harness.analysis.compare import PairComparison, compare_pair, paired_results
 from harness.analysis.counting import CaseTally, record_key_of
 from harness.analysis.errors import ErrorGroup, ErrorTally
 from harness.analysis.paired.frame import FrameBuilder
@@ -382,7 +382,7 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
         n: {c: share >= CASE_PASS_SHARE for c, share in _pass_shares(by_adapter[n]).items()}
         for n in names
     }
-    quality = quality_results(builders, combinations(names, 2))
+    quality = paired_results(builders, combinations(names, 2))
     comparisons = tuple(
         compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b], quality.get((a, b)))
         for a, b in combinations(names, 2)

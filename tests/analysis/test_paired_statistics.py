@@ -11,7 +11,14 @@ from statsmodels.stats.multitest import multipletests
 
 from harness.analysis.paired.engine import holm
 from harness.analysis.paired.order_statistics import weighted_percentiles
-from harness.analysis.paired.resample import ResamplePlan, bca_intervals, draw, intervals
+from harness.analysis.paired.resample import (
+    Request,
+    ResamplePlan,
+    bca_intervals,
+    draw,
+    draw_many,
+    intervals,
+)
 from harness.analysis.paired.significance import (
     cluster_t_test,
     cr1_standard_error,
@@ -137,13 +144,13 @@ def test_cr1_equals_statsmodels_cluster_robust_ols() -> None:
     assert math.isnan(cr1_standard_error(diffs, np.zeros(60, dtype=np.intp)))
 
 
-@pytest.mark.parametrize("chunk_rows", [3, 200])
-def test_banded_percentiles_of_later_chunks_equal_the_full_reading(
-    chunk_rows: int, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("band_sds", [0.3, 6.0])
+def test_banded_percentiles_equal_the_full_reading(
+    band_sds: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After the first chunk only a band of sorted values is summed; rows whose percentile
-    leaves the band are read in full. Small first chunks (3 rows) give narrow bands that a
-    cluster bootstrap of unequal clusters often leaves, so both paths are exercised."""
+    """Each chunk sums only a band of sorted values; rows whose percentile leaves the band
+    are read in full. Narrow bands (0.3 standard deviations) are often left by a cluster
+    bootstrap of unequal clusters, so both paths are exercised; the default (6) is not."""
     import harness.analysis.paired.order_statistics as order_statistics
     import harness.analysis.paired.resample as resample
 
@@ -152,7 +159,8 @@ def test_banded_percentiles_of_later_chunks_equal_the_full_reading(
     groups = np.sort(rng.integers(0, 8, n)).astype(np.intp)
     values = rng.lognormal(5, 1, n) * (1 + 10 * (groups == 0))
     values[rng.random(n) < 0.1] = np.nan
-    monkeypatch.setattr(resample, "_CHUNK_CELLS", chunk_rows * n)
+    monkeypatch.setattr(resample, "_CHUNK_CELLS", 7 * n)
+    monkeypatch.setattr(order_statistics, "BAND_SDS", band_sds)
     full_reads = 0
     read_full = order_statistics.PercentileColumn.read_full
 
@@ -165,13 +173,32 @@ def test_banded_percentiles_of_later_chunks_equal_the_full_reading(
     plan = ResamplePlan(n=n, n_resamples=300, seed=1, groups=groups, n_groups=8)
     qs = np.array([50.0, 95.0])
     got = draw(plan, np.empty((n, 0)), values[:, None], qs).percentiles[:, 0, :]
+    reads_while_drawing = full_reads
     counts = np.concatenate(list(plan.counts()))
     ok = ~np.isnan(values)
     expected = weighted_percentiles(counts[:, ok], values[ok], qs)
-    assert np.array_equal(np.isnan(got), np.isnan(expected))
-    assert np.allclose(got, expected, rtol=1e-12, equal_nan=True)
-    if chunk_rows == 3:
-        assert full_reads > 1  # some later rows fell outside their band
+    assert np.array_equal(got, expected, equal_nan=True)
+    if band_sds < 1:
+        assert reads_while_drawing > 0  # some rows fell outside their band
+    else:
+        assert reads_while_drawing == 0  # the bands held every row: the fast path
+
+
+def test_views_of_a_shared_percentile_column_equal_their_own_columns() -> None:
+    """An adapter's column read once for several pairs, each leaving out other cases, gives
+    exactly what each pair's own column gives (the in-run comparison shares columns so)."""
+    rng = np.random.default_rng(8)
+    n = 2000
+    values = rng.lognormal(6, 0.5, n)
+    values[rng.random(n) < 0.05] = np.nan
+    used = [rng.random(n) > share for share in (0.0, 0.02, 0.3)]
+    plan = ResamplePlan(n=n, n_resamples=120, seed=2)
+    qs = np.array([50.0, 95.0])
+    requests = [Request(np.empty((n, 0)), values[:, None], u[:, None]) for u in used]
+    shared = draw_many(plan, requests, qs)
+    for found, u in zip(shared, used, strict=True):
+        alone = draw(plan, np.empty((n, 0)), np.where(u, values, np.nan)[:, None], qs)
+        assert np.array_equal(found.percentiles, alone.percentiles, equal_nan=True)
 
 
 def test_bca_matches_scipy_bca_and_corrects_the_percentile_interval_for_skew() -> None:

@@ -248,22 +248,53 @@ def test_bad_inputs_exit_4_with_a_clear_message(
         assert fragment in done.stderr, (fragment, done.stderr)
 
 
+BOOTSTRAP_KEYS = {"ci", "ci_one_sided", "ratio_ci", "ratio_ci_one_sided"}
+"""Fields read from the bootstrap resamples (the rest are closed-form: tests, MDE, estimates)."""
+
+
 def test_the_run_report_uses_the_same_engine(runs: Path) -> None:
+    """The run report's verdicts, timing included, are harness compare's. The run computes
+    IN_RUN_RESAMPLES (1000) resamples where harness compare draws 2000, to fit every pair of
+    a 100,000-case run in its budget: every field but the bootstrap intervals is the same,
+    and those equal the engine's own comparison at 1000 resamples."""
+    from harness.analysis.compare import IN_RUN_RESAMPLES
+    from harness.analysis.paired.engine import compare_frames
+    from harness.analysis.paired.sources import load_source
     from harness.analysis.summarize import summarize_run
     from harness.report import write_reports
 
     (pair,) = summarize_run(runs / "reports" / "v2").comparisons
     assert (pair.adapter_a, pair.adapter_b) == ("bot", "ref")
-    in_run = {f.figure: f for f in pair.figures}
-    assert "latency_p50_ms" not in in_run  # timing figures: harness compare's job
-    assert in_run["pass_rate"].verdict == "better"  # ref (v1) against bot (v2)
+    in_run = {f.figure: f.model_dump() for f in pair.figures}
+    assert in_run["pass_rate"]["verdict"] == "better"  # ref (v1) against bot (v2)
+    assert in_run["latency_p50_ms"]["verdict"] == "better"  # v1 waits 5 ms, v2 40 ms
+    # The emulated Gradient adapter streams one chunk: TTFT is kept, never called.
+    assert (in_run["ttft_p95_ms"]["comparable"], in_run["ttft_p95_ms"]["verdict"]) == (
+        False,
+        "no_difference",
+    )
     done = _cli(runs, "reports/v2", "--pair", "bot:ref", "--out", "same-engine")
     assert done.returncode == 0, done.stderr
     (compared,) = json.loads((runs / "same-engine" / "compare.json").read_text())["pairs"]
-    figure = _figure(compared, "pass_rate")
-    for key in ("n", "base", "candidate", "delta", "ci", "p_value", "verdict"):
-        assert in_run["pass_rate"].model_dump()[key] == figure[key], key
+    assert list(in_run) == [f["figure"] for f in compared["figures"]]
+    for figure in compared["figures"]:
+        mine = in_run[figure["figure"]]
+        for key in set(mine) - BOOTSTRAP_KEYS:
+            assert mine[key] == figure[key], (figure["figure"], key)
+    source = load_source(runs / "reports" / "v2", "the run")
+    alone = compare_frames(
+        source.adapter("bot", "--pair").frame,
+        source.adapter("ref", "--pair").frame,
+        pair=("bot", "ref"),
+        higher_is_better={},
+        n_resamples=IN_RUN_RESAMPLES,
+    )
+    for figure in alone.figures:
+        mine = in_run[figure.figure]
+        for key in BOOTSTRAP_KEYS:
+            assert mine[key] == pytest.approx(getattr(figure, key), rel=1e-12), key
     write_reports(runs / "reports" / "v2", ["markdown"])
     report = (runs / "reports" / "v2" / "report.md").read_text()
     assert "ref vs bot, paired engine over " in report
     assert "pass\\_rate better +40.0 pts" in report
+    assert "latency\\_p50\\_ms better" in report

@@ -7,6 +7,7 @@ the noise of a case, they are not more cases.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from harness.analysis.paired.frame import SCORE_PREFIX
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["TIMING_COLUMNS", "PairedCases", "pair_cases"]
+__all__ = ["TIMING_COLUMNS", "PairedCases", "Sides", "aggregate", "pair_cases", "pair_sides"]
 
 TIMING_COLUMNS = ("latency_ms", "ttft_ms", "itl_ms", "tokens_per_s")
 _SHARE_COLUMNS = ("passed", "errored")
@@ -69,8 +70,12 @@ def _group_median(codes: NDArray[np.intp], v: NDArray[np.float64], m: int) -> ND
     """Median per group ignoring NaN (the mean of the two middle values for an even count)."""
     ok = ~np.isnan(v)
     groups, x = codes[ok], v[ok]
-    ordered = x[np.lexsort((x, groups))]
     counts = np.bincount(groups, minlength=m)
+    if counts.size == 0 or counts.max() <= 1:  # one value per case: the value (no sort)
+        out = np.full(m, np.nan)
+        out[groups] = x
+        return out
+    ordered = x[np.lexsort((x, groups))]
     starts = np.cumsum(counts) - counts
     has = counts > 0
     out = np.full(m, np.nan)
@@ -141,36 +146,62 @@ def _clusters(
     return codes.astype(np.intp), len(uniques)
 
 
-def pair_cases(base: pd.DataFrame, candidate: pd.DataFrame) -> PairedCases:
-    """Aggregate each side per case and align the cases both sides have."""
+@dataclass(frozen=True)
+class Sides:
+    """Several adapters' per-case values over one vocabulary of case ids (``ids``, sorted),
+    each adapter aggregated once however many pairs it takes part in."""
+
+    ids: NDArray[np.object_]
+    sides: list[_Side]
+    ungraded: list[int]
+
+
+def aggregate(frames: Sequence[pd.DataFrame]) -> Sides:
+    """Aggregate each table per case over the case ids of all of them."""
+    graded = [_graded(frame) for frame in frames]
+    # One vocabulary of case ids for every side: pairing is then a mask, not a string join.
+    keys = pd.Series(
+        np.concatenate([g["case_id"].to_numpy(dtype=object) for g in graded] or [np.empty(0)]),
+        dtype=object,
+    ).astype(str)
+    codes, vocabulary = pd.factorize(keys, sort=True)
+    m, bounds = len(vocabulary), np.cumsum([0, *(len(g) for g in graded)])
+    sides = [
+        _per_case(g, codes[bounds[i] : bounds[i + 1]], m, _score_columns(frames[i]))
+        for i, g in enumerate(graded)
+    ]
+    ungraded = [
+        int(frame["missing"].sum()) if "missing" in frame.columns else 0 for frame in frames
+    ]
+    return Sides(ids=np.asarray(vocabulary, dtype=object), sides=sides, ungraded=ungraded)
+
+
+def pair_sides(sides: Sides, base: int, candidate: int) -> PairedCases:
+    """Align the cases sides ``base`` and ``candidate`` (positions in ``sides``) both have."""
     notes: list[str] = []
-    for side, frame in (("base", base), ("candidate", candidate)):
-        if "missing" in frame.columns and (dropped := int(frame["missing"].sum())):
+    for side, at in (("base", base), ("candidate", candidate)):
+        if dropped := sides.ungraded[at]:
             notes.append(
                 f"{dropped} {side} records could not be graded (a judge failed) and were left out."
             )
-    graded = _graded(base), _graded(candidate)
-    # One vocabulary of case ids for both sides: pairing is then a mask, not a string join.
-    keys = pd.Series(
-        np.concatenate([g["case_id"].to_numpy(dtype=object) for g in graded]), dtype=object
-    ).astype(str)
-    codes, vocabulary = pd.factorize(keys, sort=True)
-    m, split = len(vocabulary), len(graded[0])
-    b = _per_case(graded[0], codes[:split], m, _score_columns(base))
-    c = _per_case(graded[1], codes[split:], m, _score_columns(candidate))
-    ids = np.asarray(vocabulary, dtype=object)
+    b, c, ids = sides.sides[base], sides.sides[candidate], sides.ids
     on_b, on_c = b.repeats > 0, c.repeats > 0
-    at = np.flatnonzero(on_b & on_c)
-    shared = ids[at]
-    groups, n_groups = _clusters(b.clusters[at], c.clusters[at], shared, notes)
+    rows = np.flatnonzero(on_b & on_c)
+    shared = ids[rows]
+    groups, n_groups = _clusters(b.clusters[rows], c.clusters[rows], shared, notes)
     return PairedCases(
         case_ids=[str(i) for i in shared],
-        base={k: v[at] for k, v in b.values.items()},
-        candidate={k: v[at] for k, v in c.values.items()},
+        base={k: v[rows] for k, v in b.values.items()},
+        candidate={k: v[rows] for k, v in c.values.items()},
         base_only=[str(i) for i in ids[on_b & ~on_c]],
         candidate_only=[str(i) for i in ids[on_c & ~on_b]],
         groups=groups,
         n_groups=n_groups,
-        repeated=bool((b.repeats[at] > 1).any() or (c.repeats[at] > 1).any()),
+        repeated=bool((b.repeats[rows] > 1).any() or (c.repeats[rows] > 1).any()),
         notes=notes,
     )
+
+
+def pair_cases(base: pd.DataFrame, candidate: pd.DataFrame) -> PairedCases:
+    """Aggregate each side per case and align the cases both sides have."""
+    return pair_sides(aggregate([base, candidate]), 0, 1)

@@ -18,9 +18,10 @@ import numpy as np
 from harness.analysis.paired.power import mde_mean_paired
 from harness.analysis.paired.resample import (
     BootstrapDraws,
+    Request,
     ResamplePlan,
     bca_intervals,
-    draw,
+    draw_many,
     intervals,
 )
 
@@ -106,6 +107,7 @@ class BootstrapRequest:
         self._n = n
         self._means: list[NDArray[np.float64]] = []
         self._percentiles: list[NDArray[np.float64]] = []
+        self._used: list[NDArray[np.bool_]] = []
 
     def mean(self, values: NDArray[np.float64]) -> int:
         """Resample the mean of ``values`` (NaN = case left out); its column number."""
@@ -116,16 +118,26 @@ class BootstrapRequest:
         """The per-case values of a mean column (for the BCa jackknife)."""
         return self._means[column]
 
-    def percentiles(self, values: NDArray[np.float64]) -> int:
-        """Resample the :data:`PERCENTILES` of ``values``; its column number."""
+    def percentiles(self, values: NDArray[np.float64], used: NDArray[np.bool_]) -> int:
+        """Resample the :data:`PERCENTILES` of ``values`` over the cases ``used``; its column
+        number. ``values`` are one side's own (NaN where it has none), so the pairs of one
+        adapter share the column and differ only in ``used``."""
         self._percentiles.append(values)
+        self._used.append(used)
         return len(self._percentiles) - 1
 
-    def draw(self, plan: ResamplePlan) -> BootstrapDraws:
+    def columns(self) -> Request:
+        """Everything registered, as one request for :func:`draw_many`."""
+
         def matrix(columns: list[NDArray[np.float64]]) -> NDArray[np.float64]:
             return np.column_stack(columns) if columns else np.empty((self._n, 0))
 
-        return draw(plan, matrix(self._means), matrix(self._percentiles), np.array(PERCENTILES))
+        used = np.column_stack(self._used) if self._used else np.empty((self._n, 0), dtype=bool)
+        return Request(matrix(self._means), matrix(self._percentiles), used)
+
+    def draw(self, plan: ResamplePlan) -> BootstrapDraws:
+        (found,) = draw_many(plan, [self.columns()], np.array(PERCENTILES))
+        return found
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ first call, so importing this module stays cheap.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from harness.analysis.paired.noninferiority import non_inferior
@@ -24,7 +24,9 @@ from harness.analysis.paired.results import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from harness.analysis.paired.cases import PairedCases
     from harness.analysis.paired.drafts import Context, FigureDraft, Pending
+    from harness.analysis.paired.resample import BootstrapDraws, ResamplePlan
 
 __all__ = [
     "FEW_CASES",
@@ -34,6 +36,7 @@ __all__ = [
     "PairComparisonResult",
     "PairNames",
     "compare_frames",
+    "compare_many",
     "decide",
     "holm",
     "non_inferior",
@@ -166,49 +169,128 @@ def compare_frames(
     ``higher_is_better`` maps a metric name to its direction (unknown metrics: higher is
     better). The same inputs and seed give a byte-identical result.
     """
-    from harness.analysis.paired.cases import pair_cases
-    from harness.analysis.paired.drafts import BootstrapRequest, Context
-    from harness.analysis.paired.resample import ResamplePlan
+    (result,) = _compare(
+        [base, candidate], [(0, 1)], [pair], higher_is_better, seed, alpha, n_resamples
+    )
+    return result
+
+
+def compare_many(
+    frames: Mapping[str, pd.DataFrame],
+    pairs: Iterable[tuple[str, str]],
+    *,
+    higher_is_better: Mapping[str, bool],
+    seed: int = 0,
+    alpha: float = 0.05,
+    n_resamples: int = 2000,
+) -> dict[tuple[str, str], PairComparisonResult]:
+    """Every pair (base, candidate) of adapters of one run, each exactly as
+    :func:`compare_frames` of that pair gives it, but each adapter aggregated once and one set
+    of bootstrap draws serving every pair over the same cases (usually all of them)."""
+    names = list(frames)
+    wanted = list(pairs)
+    found = _compare(
+        [frames[name] for name in names],
+        [(names.index(a), names.index(b)) for a, b in wanted],
+        wanted,
+        higher_is_better,
+        seed,
+        alpha,
+        n_resamples,
+    )
+    return dict(zip(wanted, found, strict=True))
+
+
+def _compare(
+    frames: Sequence[pd.DataFrame],
+    at: Sequence[tuple[int, int]],
+    pairs: Sequence[tuple[str, str]],
+    higher_is_better: Mapping[str, bool],
+    seed: int,
+    alpha: float,
+    n_resamples: int,
+) -> list[PairComparisonResult]:
+    import numpy as np
+
+    from harness.analysis.paired.cases import aggregate, pair_sides
+    from harness.analysis.paired.drafts import PERCENTILES, BootstrapRequest, Context
+    from harness.analysis.paired.resample import ResamplePlan, draw_many
 
     if not 0 < alpha < 0.5:
         raise ValueError(f"alpha must be in (0, 0.5), got {alpha}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    names = PairNames(base=pair[0], candidate=pair[1])
-    cases = pair_cases(base, candidate)
-    notes = list(cases.notes)
-    figures: list[FigureResult] = []
-    if cases.n == 0:
-        notes.append("the two sides share no case: nothing to compare")
-    else:
-        notes.extend(_design_notes(cases.n, cases.n_groups, clustered=cases.groups is not None))
-        if cases.repeated:
-            notes.append("repeats are averaged per case before any statistic")
+    used = sorted({i for pair in at for i in pair})
+    sides = aggregate([frames[i] for i in used])
+    prepared: list[_Prepared] = []
+    for (b, c), pair in zip(at, pairs, strict=True):
+        cases = pair_sides(sides, used.index(b), used.index(c))
+        prepared.append(_Prepared(PairNames(base=pair[0], candidate=pair[1]), cases))
+        if cases.n == 0:
+            continue
         ctx = Context(cases=cases, alpha=alpha, request=BootstrapRequest(cases.n))
-        pending = _pending_figures(base, candidate, ctx, higher_is_better)
-        plan = ResamplePlan(
+        prepared[-1].ctx = ctx
+        prepared[-1].pending = _pending_figures(frames[b], frames[c], ctx, higher_is_better)
+        prepared[-1].plan = ResamplePlan(
             n=cases.n,
             n_resamples=n_resamples,
             seed=seed,
             groups=cases.groups,
             n_groups=cases.n_groups,
         )
-        draws = ctx.request.draw(plan)
-        drafts = [finish(draws) for finish in pending.values() if finish is not None]
-        notes.extend(
-            f"{name}: omitted, no case has it on both sides"
-            for name, finish in pending.items()
-            if finish is None
+    # Pairs over the same cases (and clusters) draw the same resamples: draw them once.
+    by_plan: dict[tuple[object, ...], list[_Prepared]] = {}
+    for item in prepared:
+        if item.plan is not None:
+            key = (*item.plan.key(), tuple(item.cases.case_ids))
+            by_plan.setdefault(key, []).append(item)
+    for group in by_plan.values():
+        assert group[0].plan is not None
+        requests = [item.ctx.request.columns() for item in group if item.ctx is not None]
+        for item, draws in zip(
+            group, draw_many(group[0].plan, requests, np.array(PERCENTILES)), strict=True
+        ):
+            item.draws = draws
+    return [item.result(alpha) for item in prepared]
+
+
+class _Prepared:
+    """One pair on its way through the engine: its cases, pending figures, plan and draws."""
+
+    def __init__(self, names: PairNames, cases: PairedCases) -> None:
+        self.names = names
+        self.cases = cases
+        self.ctx: Context | None = None
+        self.pending: dict[str, Pending | None] = {}
+        self.plan: ResamplePlan | None = None
+        self.draws: BootstrapDraws | None = None
+
+    def result(self, alpha: float) -> PairComparisonResult:
+        cases = self.cases
+        notes = list(cases.notes)
+        figures: list[FigureResult] = []
+        if self.ctx is None or self.draws is None:
+            notes.append("the two sides share no case: nothing to compare")
+        else:
+            notes.extend(_design_notes(cases.n, cases.n_groups, clustered=cases.groups is not None))
+            if cases.repeated:
+                notes.append("repeats are averaged per case before any statistic")
+            draws = self.draws
+            drafts = [finish(draws) for finish in self.pending.values() if finish is not None]
+            notes.extend(
+                f"{name}: omitted, no case has it on both sides"
+                for name, finish in self.pending.items()
+                if finish is None
+            )
+            figures = decide(drafts, self.names, alpha, self.ctx.level)
+        return PairComparisonResult(
+            pair=self.names,
+            shared_cases=cases.n,
+            base_only=cases.base_only,
+            candidate_only=cases.candidate_only,
+            figures=figures,
+            notes=notes,
         )
-        figures = decide(drafts, names, alpha, ctx.level)
-    return PairComparisonResult(
-        pair=names,
-        shared_cases=cases.n,
-        base_only=cases.base_only,
-        candidate_only=cases.candidate_only,
-        figures=figures,
-        notes=notes,
-    )
 
 
 def _design_notes(n: int, n_groups: int, *, clustered: bool) -> list[str]:

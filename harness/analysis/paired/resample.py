@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,7 +23,15 @@ from harness.analysis.paired.order_statistics import PercentileColumn
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["BootstrapDraws", "ResamplePlan", "bca_intervals", "draw", "intervals"]
+__all__ = [
+    "BootstrapDraws",
+    "Request",
+    "ResamplePlan",
+    "bca_intervals",
+    "draw",
+    "draw_many",
+    "intervals",
+]
 
 _CHUNK_CELLS = 1 << 22
 
@@ -38,19 +46,43 @@ class ResamplePlan:
     groups: NDArray[np.intp] | None = None
     n_groups: int = 0
 
-    def counts(self) -> Iterator[NDArray[np.int64]]:
-        """Chunks of resamples as counts per case, shape (chunk, n); the same for a seed."""
+    def _chunks(self, dtype: type[np.int64] | type[np.float64]) -> Iterator[NDArray[Any]]:
         rng = np.random.default_rng(self.seed)
         units = self.n if self.groups is None else self.n_groups
         chunk = max(1, min(self.n_resamples, _CHUNK_CELLS // max(self.n, 1)))
         done = 0
         while done < self.n_resamples:
             rows = min(chunk, self.n_resamples - done)
-            draws = rng.integers(0, units, size=(rows, units))
-            flat = (draws + (np.arange(rows) * units)[:, None]).ravel()
-            counts = np.bincount(flat, minlength=rows * units).reshape(rows, units)
+            # int32 draws are the same numbers as int64 ones (numpy draws 32 bits for a range
+            # below 2**32 either way) in half the memory; one bincount per row keeps the
+            # counted array cache-sized, several times faster than one over the whole chunk.
+            draws = rng.integers(0, units, size=(rows, units), dtype=np.int32)
+            counts = np.empty((rows, units), dtype=dtype)
+            for row in range(rows):
+                counts[row] = np.bincount(draws[row], minlength=units)
             yield counts if self.groups is None else counts[:, self.groups]
             done += rows
+
+    def counts(self) -> Iterator[NDArray[np.int64]]:
+        """Chunks of resamples as counts per case, shape (chunk, n); the same for a seed."""
+        return self._chunks(np.int64)
+
+    def weights(self) -> Iterator[NDArray[np.float64]]:
+        """The same chunks as :meth:`counts`, as float64 (exact: they are small integers),
+        ready for a matrix product."""
+        return self._chunks(np.float64)
+
+    def max_draws(self) -> int:
+        """The most cases one resample can hold: n, or with clusters, every draw the
+        largest cluster."""
+        if self.groups is None or self.groups.size == 0:
+            return self.n
+        return self.n_groups * int(np.bincount(self.groups).max())
+
+    def key(self) -> tuple[int, int, int, bytes | None, int]:
+        """Two plans with the same key draw the same resamples."""
+        groups = None if self.groups is None else np.asarray(self.groups, np.int64).tobytes()
+        return self.n, self.n_resamples, self.seed, groups, self.n_groups
 
 
 @dataclass(frozen=True)
@@ -61,6 +93,18 @@ class BootstrapDraws:
     percentiles: NDArray[np.float64]
 
 
+@dataclass(frozen=True)
+class Request:
+    """One comparison's columns to resample: means of the columns of ``means`` (n, k) and
+    the percentiles of the columns of ``percentiles`` (n, m); NaN marks a case left out.
+    ``used`` (n, m), when given, leaves out more cases of a percentile column: the column
+    holds one adapter's values (shared by its pairs), ``used`` the cases of this pair."""
+
+    means: NDArray[np.float64]
+    percentiles: NDArray[np.float64]
+    used: NDArray[np.bool_] | None = None
+
+
 def draw(
     plan: ResamplePlan,
     mean_columns: NDArray[np.float64],
@@ -68,53 +112,133 @@ def draw(
     qs: NDArray[np.float64],
 ) -> BootstrapDraws:
     """Resample the mean of each column of ``mean_columns`` (n, k) and the percentiles ``qs``
-    of each column of ``percentile_columns`` (n, m); NaN marks a case a column lacks.
+    of each column of ``percentile_columns`` (n, m); NaN marks a case a column lacks."""
+    (found,) = draw_many(plan, [Request(mean_columns, percentile_columns)], qs)
+    return found
 
-    One matrix product per chunk gives every column's weighted sum and weight, and, for the
-    percentile columns, the counts drawn in total and below each one's band (exact integers:
-    float64 holds them exactly).
+
+_EXACT_FLOAT32 = float(1 << 24)
+"""Sums of whole numbers below this are exact in float32, in any order of summation."""
+
+
+def _exact(values: NDArray[np.float64]) -> bool:
+    return bool(np.all(values == np.rint(values)))
+
+
+def draw_many(
+    plan: ResamplePlan, requests: Sequence[Request], qs: NDArray[np.float64]
+) -> list[BootstrapDraws]:
+    """Every request resampled from the same draws (the pairs of adapters of one run).
+
+    Per chunk of resamples, two matrix products serve every request, each distinct column
+    once: one of the columns of whole numbers (pass/error differences without repeats,
+    validity masks, the counts below each percentile band), in float32 when every sum stays
+    below 2**24 (then exact, and twice as fast), and one of the other columns in float64.
+    Percentiles are exact: an adapter's percentile column that several pairs use is read once
+    (``PercentileColumn`` views). A request drawn with others gets the same percentiles and
+    whole-number sums as alone; its other means can differ in the last bits, as BLAS adds
+    in an order that depends on the matrix's shape.
     """
-    k = mean_columns.shape[1]
-    valid = ~np.isnan(mean_columns)
-    columns = [
-        PercentileColumn(percentile_columns[:, j], qs) for j in range(percentile_columns.shape[1])
-    ]
+    views, columns = _percentile_columns(plan, requests, qs)
+    exact: list[NDArray[np.float64] | NDArray[np.bool_]] = [c.valid for c in columns]
+    exact += [i for c in columns for i in c.below_indicators(plan.n)]
+    inexact: list[NDArray[np.float64] | NDArray[np.bool_]] = []
+    slots: list[list[tuple[bool, int]]] = []  # per request, per mean part: (exact, index)
+    largest = 1.0
+    for request in requests:
+        valid = ~np.isnan(request.means)
+        where = []
+        for part in [*np.where(valid, request.means, 0.0).T, *valid.T.astype(np.float64)]:
+            if _exact(part):
+                largest = max(largest, float(np.max(np.abs(part), initial=0.0)))
+                where.append((True, len(exact)))
+                exact.append(part)
+            else:
+                where.append((False, len(inexact)))
+                inexact.append(part)
+        slots.append(where)
+    single = largest * plan.max_draws() < _EXACT_FLOAT32
+    whole = _Products(exact, np.float32 if single else np.float64)
+    other = _Products(inexact)
+    means: list[list[NDArray[np.float64]]] = [[] for _ in requests]
+    pcts: list[list[NDArray[np.float64]]] = [[] for _ in requests]
     m, nq = len(columns), len(qs)
-    products = _Products(
-        [*np.where(valid, mean_columns, 0.0).T, *valid.T, *(c.valid for c in columns)]
-    )
-    means, pcts = [], []
-    first = True
-    for counts in plan.counts():
-        weights = counts.astype(np.float64)
-        sums = products.times(weights)
-        chunk = np.full((counts.shape[0], m, nq), np.nan)
-        if first:
-            for j, column in enumerate(columns):
-                chunk[:, j, :] = column.first(counts)
-            # Later chunks also count the draws below each band, in the same product.
-            products = _Products(
-                [*products.columns, *(i for c in columns for i in c.below_indicators(plan.n))]
-            )
-            first = False
-        else:
-            totals = np.rint(sums[:, 2 * k : 2 * k + m]).astype(np.int64)
-            drawn_below = np.rint(sums[:, 2 * k + m :]).astype(np.int64)
-            for j, column in enumerate(columns):
-                band = drawn_below[:, j * nq : (j + 1) * nq]
-                chunk[:, j, :] = column.banded(counts, band, totals[:, j])
-        pcts.append(chunk)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means.append(sums[:, :k] / sums[:, k : 2 * k])
-    return BootstrapDraws(means=np.concatenate(means), percentiles=np.concatenate(pcts))
+    for weights in plan.weights():
+        sums = {True: whole.times(weights), False: other.times(weights)}
+        counted = np.rint(sums[True][:, : m * (nq + 1)]).astype(np.int64)
+        read = [
+            column.banded(weights, counted[:, m + j * nq : m + (j + 1) * nq], counted[:, j])
+            for j, column in enumerate(columns)
+        ]
+        for i, request in enumerate(requests):
+            k = request.means.shape[1]
+            if k:
+                parts = np.column_stack([sums[e][:, at] for e, at in slots[i]])
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    means[i].append(parts[:, :k] / parts[:, k:])
+            else:
+                means[i].append(np.empty((weights.shape[0], 0)))
+            chunk = np.full((weights.shape[0], len(views[i]), nq), np.nan)
+            for slot, (j, view) in enumerate(views[i]):
+                chunk[:, slot, :] = read[j][view]
+            pcts[i].append(chunk)
+    return [
+        BootstrapDraws(means=np.concatenate(a), percentiles=np.concatenate(b))
+        for a, b in zip(means, pcts, strict=True)
+    ]
+
+
+def _percentile_columns(
+    plan: ResamplePlan, requests: Sequence[Request], qs: NDArray[np.float64]
+) -> tuple[list[list[tuple[int, int]]], list[PercentileColumn]]:
+    """The distinct percentile columns of all requests, each with the views its requests
+    need; per request, (column, view) of each of its percentile columns."""
+    keys: dict[bytes, int] = {}
+    values: list[NDArray[np.float64]] = []
+    masks: list[dict[bytes, int]] = []
+    excluded: list[list[NDArray[np.bool_]]] = []
+    views: list[list[tuple[int, int]]] = []
+    for request in requests:
+        found = []
+        for j in range(request.percentiles.shape[1]):
+            column = np.ascontiguousarray(request.percentiles[:, j])
+            key = column.tobytes()
+            if key not in keys:
+                keys[key] = len(values)
+                values.append(column)
+                masks.append({})
+                excluded.append([])
+            at = keys[key]
+            view = 0
+            left_out = np.zeros(column.shape, dtype=bool)
+            if request.used is not None:
+                left_out = ~np.isnan(column) & ~request.used[:, j]
+            if left_out.any():
+                mask_key = np.packbits(left_out).tobytes()
+                if mask_key not in masks[at]:
+                    masks[at][mask_key] = len(excluded[at]) + 1
+                    excluded[at].append(left_out)
+                view = masks[at][mask_key]
+            found.append((at, view))
+        views.append(found)
+    columns = [
+        PercentileColumn(v, qs, plan.groups, plan.n_groups, excluded=e)
+        for v, e in zip(values, excluded, strict=True)
+    ]
+    return views, columns
 
 
 class _Products:
     """counts @ columns, each distinct column multiplied once (validity masks repeat a lot:
     every timing figure of a side shares one)."""
 
-    def __init__(self, columns: list[NDArray[np.float64] | NDArray[np.bool_]]) -> None:
+    def __init__(
+        self,
+        columns: Sequence[NDArray[np.float64] | NDArray[np.bool_]],
+        dtype: type[np.float32] | type[np.float64] = np.float64,
+    ) -> None:
         self.columns = columns
+        self.dtype = dtype
         distinct: dict[bytes, int] = {}
         self._where = []
         kept: list[NDArray[np.float64]] = []
@@ -125,13 +249,16 @@ class _Products:
                 distinct[key] = len(kept)
                 kept.append(as_float)
             self._where.append(distinct[key])
-        self._matrix = np.column_stack(kept) if kept else np.empty((0, 0))
+        self._matrix: NDArray[Any] = (np.column_stack(kept) if kept else np.empty((0, 0))).astype(
+            dtype
+        )
 
     def times(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
         if not self.columns:
             return np.empty((weights.shape[0], 0))
-        product: NDArray[np.float64] = (weights @ self._matrix)[:, self._where]
-        return product
+        product: NDArray[Any] = weights.astype(self.dtype, copy=False) @ self._matrix
+        found: NDArray[np.float64] = product[:, self._where].astype(np.float64, copy=False)
+        return found
 
 
 def intervals(samples: NDArray[np.float64], levels: Sequence[float]) -> list[list[float] | None]:

@@ -83,6 +83,13 @@ def _emulated_notes(ctx: Context, ok: NDArray[np.bool_]) -> list[str]:
     return notes
 
 
+def _own(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """One side's usable timings (positive, finite), NaN elsewhere: the same array in every
+    pair of that side over the same cases, so those pairs share its percentile column."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(values) & (values > 0), values, np.nan)
+
+
 def timing_figures(
     ctx: Context, column: str, *, higher_is_better: bool
 ) -> dict[str, Pending | None]:
@@ -102,10 +109,7 @@ def timing_figures(
     percentile_figures = names[0].endswith("_p50_ms")
     # Percentile figures resample both sides' values; mean figures the per-case difference.
     ids = (
-        [
-            ctx.request.percentiles(np.where(ok, x_all, np.nan)),
-            ctx.request.percentiles(np.where(ok, y_all, np.nan)),
-        ]
+        [ctx.request.percentiles(_own(x_all), ok), ctx.request.percentiles(_own(y_all), ok)]
         if percentile_figures
         else [ctx.request.mean(np.where(ok, y_all - x_all, np.nan))]
     )
