@@ -156,7 +156,7 @@ class PercentileColumn:
     def _cum(
         self, counts: NDArray[np.float64], start: int, stop: int, left_out: NDArray[np.intp]
     ) -> NDArray[np.int64]:
-        return _cumulative(np.take(counts, self.cases[start:stop], axis=1), start, left_out)
+        return _cumulative(counts[:, self.cases[start:stop]], start, left_out)
 
     def read_full(self, counts: NDArray[np.float64], view: int = 0) -> list[NDArray[np.float64]]:
         """Every percentile of every row, from the cumulative counts of all sorted values."""
@@ -173,12 +173,9 @@ class PercentileColumn:
         that leave a band are read in full."""
         rows = counts.shape[0]
         found = [np.empty((rows, len(self.qs))) for _ in self.views]
-        dropped = [
-            np.take(counts, self.cases[left_out], axis=1).astype(np.int64)
-            for left_out in self.views
-        ]
+        dropped = [counts[:, self.cases[left_out]].astype(np.int64) for left_out in self.views]
         for i, (q, (start, stop)) in enumerate(zip(self.qs, self.bands, strict=True)):
-            band = np.take(counts, self.cases[start:stop], axis=1)  # once for every view
+            band = counts[:, self.cases[start:stop]]  # once for every view
             for view, left_out in enumerate(self.views):
                 reading = _read(
                     _cumulative(band, start, left_out),
