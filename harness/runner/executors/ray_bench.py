@@ -19,6 +19,7 @@ from typing import Any
 from harness.records.redaction import Redactor, in_effect
 from harness.runner.bench import BenchPoint, bench_levels, bench_point, run_load
 from harness.runner.executors.ray_driver import connect, worker_shares
+from harness.runner.executors.ray_worker import pack_job
 from harness.runner.prepare import close_llms
 from harness.runner.setup import build_llm
 from harness.suite.load import AdapterConfig, Suite
@@ -99,7 +100,7 @@ def bench_on_ray(
         cpus = float(ray.cluster_resources().get("CPU", 1.0))  # type: ignore[no-untyped-call]
         remote = ray.remote(BenchWorker).options(num_cpus=round(min(1.0, cpus / count), 4))
         actors = [remote.remote() for _ in range(count)]
-        job = pickle.dumps((suite, resolved, secrets))  # by a method call: see ray_worker.py
+        job = pack_job((suite, resolved, secrets))  # by a method call: see ray_worker.py
         return asyncio.run(
             _sweep(
                 actors,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import pickle
 import signal
 import threading
 from collections import deque
@@ -23,7 +22,7 @@ from typing import Any
 from harness.errors import HarnessError
 from harness.records.store import write_manifest
 from harness.runner.executors.base import RunParts, Store
-from harness.runner.executors.ray_worker import RayWorker, WorkerJob
+from harness.runner.executors.ray_worker import RayWorker, WorkerJob, pack_job
 from harness.runner.judges import JudgeTally
 from harness.runner.plan import PlannedRequest, RequestKey, remaining_requests
 from harness.runner.prepare import close_llms
@@ -103,6 +102,9 @@ class _Dispatch:
         return next(self._plan, None)
 
     def _fill(self, worker: _Worker) -> None:
+        # top up in batches of half a share or more: each hand-out is a round trip
+        if worker.window - len(worker.outstanding) < max(1, worker.share // 2):
+            return
         batch: list[PlannedRequest] = []
         while len(worker.outstanding) + len(batch) < worker.window:
             request = self._next()
@@ -267,7 +269,7 @@ async def _start_workers(run: RunParts, limits: Any) -> list[_Worker]:
     starts = [
         asyncio.wrap_future(
             w.actor.start.remote(
-                pickle.dumps(replace(base, settings=replace(run.settings, concurrency=w.share)))
+                pack_job(replace(base, settings=replace(run.settings, concurrency=w.share)))
             ).future()
         )
         for w in workers

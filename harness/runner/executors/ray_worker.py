@@ -33,12 +33,12 @@ from harness.runner.settings import RunSettings
 from harness.runner.setup import build_llm, machine_info
 from harness.suite.load import Case, Suite
 
-__all__ = ["RayWorker", "WorkItem", "WorkerJob"]
+__all__ = ["RayWorker", "WorkItem", "WorkerJob", "pack_job"]
 
 WorkItem = tuple[int, str, int, int]
 """A planned request as sent to a worker: (index into the job's cases, adapter, repeat, seq)."""
 
-TAKE_GATHER_S = 0.01
+TAKE_GATHER_S = 0.02
 """After the first record is ready, how long :meth:`RayWorker.take` waits for more: records
 travel in small batches (fewer round trips), at most this much later than one by one."""
 
@@ -58,6 +58,21 @@ class WorkerJob:
     cache_path: Path | None = None
     identities: dict[str, Any] = field(default_factory=dict)
     record: bool = False  # --record: cassette entries travel back with the records
+
+
+def pack_job(job: object) -> bytes:
+    """``job`` as bytes a worker can load: cloudpickle, so metrics' closures travel, and the
+    modules beside the suite (custom checks, loaded by path, importable nowhere else) by value.
+    """
+    import sys
+
+    from ray import cloudpickle
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("harness_suite_") and module is not None:
+            with contextlib.suppress(ValueError):
+                cloudpickle.register_pickle_by_value(module)  # type: ignore[no-untyped-call]
+    return bytes(cloudpickle.dumps(job))  # type: ignore[no-untyped-call]
 
 
 class _CassetteBuffer:
