@@ -12,11 +12,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli.executor_options import (
-    bench_points_on_ray,
-    executor_options,
-    executor_settings,
-)
+from harness.cli.executor_options import bench_execution, bench_points_on_ray, executor_options
 from harness.cli.exits import handle_errors
 
 
@@ -113,7 +109,7 @@ def bench(
     console = Console(stderr=True)
     points: list[dict[str, Any]] = []
     started = datetime.now(timezone.utc).isoformat()
-    chosen_executor = executor_settings(executor, workers, ray_address)
+    chosen_executor = bench_execution(suite, executor, workers, ray_address)
     with EmulatorHandle(suite) as emu, in_effect(suite_redactor(suite, emu)) as redactor:
         if chosen_executor["executor"] == "ray":  # each level split between Ray workers
             points += bench_points_on_ray(
@@ -127,7 +123,7 @@ def bench(
                 requests,
                 chosen_executor,
             )
-        for adapter in chosen if chosen_executor["executor"] == "local" else ():
+        for adapter in chosen if chosen_executor["executor"] != "ray" else ():
             llm = build_llm(adapter, emu.options_for(adapter, resolve=True))
 
             def show(point: Any) -> None:

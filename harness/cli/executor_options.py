@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from harness.runner.setup import EmulatorHandle
     from harness.suite.load import AdapterConfig, Suite
 
-__all__ = ["bench_points_on_ray", "executor_options", "executor_settings"]
+__all__ = ["bench_execution", "bench_points_on_ray", "executor_options", "executor_settings"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,9 +41,9 @@ def executor_options(fn: F) -> F:
 def executor_settings(
     executor: str | None, workers: int | None, ray_address: str | None
 ) -> dict[str, Any]:
-    """The options as RunOptions fields; ``--workers`` or ``--ray-address`` alone mean Ray."""
-    chosen = executor or ("ray" if workers or ray_address else "local")
-    return {"executor": chosen, "workers": workers, "ray_address": ray_address}
+    """The options as RunOptions fields (None: the suite's ``execution:`` key decides;
+    ``--workers`` or ``--ray-address`` alone mean Ray)."""
+    return {"executor": executor, "workers": workers, "ray_address": ray_address}
 
 
 def bench_points_on_ray(
@@ -86,3 +86,14 @@ def bench_points_on_ray(
         on_point=show,
     )
     return points
+
+
+def bench_execution(
+    suite: Suite, executor: str | None, workers: int | None, ray_address: str | None
+) -> dict[str, Any]:
+    """Where ``harness bench`` sends: the flags over the suite's ``execution:`` key."""
+    from harness.runner.settings import RunOptions
+
+    chosen = RunOptions(executor=executor, workers=workers, ray_address=ray_address)
+    resolved = chosen.with_execution(suite)
+    return {k: getattr(resolved, k) for k in ("executor", "workers", "ray_address")}

@@ -177,7 +177,7 @@ def run_suite(
         RunFolderInUse: the run folder already holds records and ``options.resume`` is off.
     """
     called_ns = time.perf_counter_ns()
-    options = options or RunOptions()
+    options = (options or RunOptions()).with_execution(suite)
     run_id = options.run_id or new_run_id(suite.name)
     run_dir = options.output_dir / run_id
     if not options.resume and has_records(run_dir):
@@ -216,7 +216,8 @@ def run_suite(
             options=options,
             resolved=resolved,
         )
-        executor = get_executor(options.executor)  # unknown or not installed: before writing
+        executor = get_executor(options.executor or "local")  # unknown or not installed: refused
+        # before anything is written
         manifest = run.manifest = _manifest(run, emu, shard_label)
         if options.resume:
             manifest, run.recorded = resume_run(run_dir, manifest)

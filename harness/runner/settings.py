@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,21 @@ class RunOptions:
     resume: bool = False  # continue run_id's folder, skipping what it already recorded
     cache_path: Path | None = None  # response cache (development runs; never timed)
     record: bool = False  # write cassette.jsonl for offline replay
-    executor: str = "local"  # "local" (this process) or "ray" (harness/runner/executors/)
+    # where the requests run (None: the suite's `execution:` key, else "local" in this process)
+    executor: str | None = None  # "local" or "ray" (harness/runner/executors/)
     workers: int | None = None  # Ray workers (default: one per CPU Ray sees)
     ray_address: str | None = None  # None: a local Ray instance; "auto", "ray://host:port"
+
+    def with_execution(self, suite: Suite) -> RunOptions:
+        """These options with the executor settings the caller left out taken from the
+        suite's ``execution:`` key (a flag wins over the suite, key by key)."""
+        spec = suite.execution
+        workers = self.workers or (spec.workers if spec else None)
+        address = self.ray_address or (spec.ray_address if spec else None)
+        executor = self.executor or (spec.executor if spec else None)
+        if executor is None:  # a worker count or an address alone mean Ray
+            executor = "ray" if workers or address else "local"
+        return replace(self, executor=executor, workers=workers, ray_address=address)
 
 
 @dataclass(frozen=True)

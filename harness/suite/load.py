@@ -92,4 +92,5 @@ def load_suite(path: str | Path, *, run_code: bool = True) -> Suite:
         warmup=merged.warmup,
         order_seed=merged.order_seed,
         warnings=tuple(checker.warnings),
+        execution=merged.execution,
     )

@@ -12,7 +12,7 @@ from harness.adapters.base import AdapterType
 from harness.errors import Location
 from harness.suite.envref import resolve_env_refs
 from harness.suite.expand import Case
-from harness.suite.model import GateSpec, RetryPolicy
+from harness.suite.model import ExecutionSpec, GateSpec, RetryPolicy
 
 __all__ = ["AdapterConfig", "Suite", "SuiteInput"]
 
@@ -79,6 +79,7 @@ class Suite:
     inputs: tuple[SuiteInput, ...] = ()
     # what `harness validate` could not check without running the suite's code
     warnings: tuple[Location, ...] = ()
+    execution: ExecutionSpec | None = None  # where the requests run (the `execution:` key)
 
     def input_digests(self) -> list[dict[str, str]]:
         """``inputs`` as run.json records them: kind, path and sha256 of each."""

@@ -18,6 +18,7 @@ from harness.suite.model import (
     CaseSpec,
     DefaultsSpec,
     EmulatorRef,
+    ExecutionSpec,
     MatrixSpec,
     PassRule,
     RetryPolicy,
@@ -40,6 +41,7 @@ class MergedSuite:
     retries: RetryPolicy = field(default_factory=RetryPolicy)
     warmup: int = 0
     order_seed: int = 0
+    execution: ExecutionSpec | None = None
     adapters: dict[str, AdapterConfig] = field(default_factory=dict)
     adapter_docs: dict[str, YamlDocument] = field(default_factory=dict)
     default_expect: list[RawExpectation] = field(default_factory=list)
@@ -126,6 +128,9 @@ def merge_files(files: list[SuiteFile], checker: Checker) -> MergedSuite:
             merged.warmup = spec.warmup
         if spec.order_seed is not None:
             merged.order_seed = spec.order_seed
+        if spec.execution is not None:  # key by key: a later file overrides what it sets
+            base = merged.execution.model_dump(exclude_unset=True) if merged.execution else {}
+            merged.execution = ExecutionSpec(**base | spec.execution.model_dump(exclude_unset=True))
         _merge_defaults(merged, spec.defaults)
         for i, case in zip(case_rows, spec.cases, strict=True):
             raw_case = data["cases"][i]

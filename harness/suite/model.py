@@ -343,6 +343,23 @@ def _string_or_gate(schema: dict[str, Any]) -> None:
     schema["items"] = {"anyOf": [expression, schema["items"]]}
 
 
+class ExecutionSpec(_Strict):
+    """Where a suite's requests run (``harness run --executor`` etc. override each key)."""
+
+    executor: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="'local' (one process, the default) or 'ray' (Ray workers: docs/scale-out.md)",
+    )
+    workers: int | None = Field(
+        default=None, ge=1, le=1024, description="Ray workers (default: one per CPU)"
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster to join ('auto', 'ray://host:10001'); default: a local Ray",
+    )
+
+
 class SuiteFileSpec(_Strict):
     """One suite file. Included files may omit anything; the merged suite must be complete."""
 
@@ -368,6 +385,9 @@ class SuiteFileSpec(_Strict):
     )
     order_seed: int | None = Field(
         default=None, description="Seed of the (recorded) order in which adapters take turns"
+    )
+    execution: ExecutionSpec | None = Field(
+        default=None, description="Where the requests run: executor, workers, Ray address"
     )
     adapters: dict[str, AdapterSpec] = Field(
         default_factory=dict, description="Adapters to compare, by name"

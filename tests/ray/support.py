@@ -43,8 +43,10 @@ def emulated_suite(
     extra: str = "",
     concurrency: int = 4,
     token: str | None = None,
+    expect: str = "",
 ) -> Path:
-    """Two emulated adapters; odd cases fail their expectation (verdicts to compare)."""
+    """Two emulated adapters; odd cases fail their expectation (verdicts to compare);
+    ``expect`` adds expectations to every case."""
     write_suite(
         (f"access_token: {token}\n" if token else "") + "models:\n"
         "  - {name: base, slug: base, default: 'base says {{ prompt }}', "
@@ -54,7 +56,8 @@ def emulated_suite(
         "models.yaml",
     )
     body = "".join(
-        f"  - {{id: c{i:02d}, prompt: 'p{i}', expect: [contains: {'p' if i % 2 else 'x'}{i}]}}\n"
+        f"  - {{id: c{i:02d}, prompt: 'p{i}', "
+        f"expect: [contains: {'p' if i % 2 else 'x'}{i}{expect}]}}\n"
         for i in range(cases)
     )
     return write_suite(
@@ -66,8 +69,16 @@ def emulated_suite(
     )
 
 
-def verdicts(run_dir: Path) -> dict[tuple[str, str, int], tuple[bool, int]]:
-    return {(r.case_id, r.adapter, r.repeat): (r.passed, r.seq) for r in read_records(run_dir)}
+def verdicts(run_dir: Path) -> dict[tuple[str, str, int], tuple[Any, ...]]:
+    """Per key: the verdict, the plan position and every expectation's (name, passed)."""
+    return {
+        (r.case_id, r.adapter, r.repeat): (
+            r.passed,
+            r.seq,
+            tuple((e.name, e.passed) for e in r.expectations),
+        )
+        for r in read_records(run_dir)
+    }
 
 
 def key_counts(run_dir: Path) -> Counter[tuple[str, str, int]]:

@@ -38,10 +38,14 @@ def test_shares_split_the_concurrency_exactly() -> None:
     assert sum(worker_shares(1000, 7)) == 1000
 
 
-def test_ray_and_local_runs_give_the_same_keys_andverdicts(
+def test_ray_and_local_runs_give_the_same_keys_and_verdicts(
     ray_temp: Path, write_suite: Write, tmp_path: Path
 ) -> None:
-    suite = load_suite(emulated_suite(write_suite))
+    # a check from a module beside the suite (importable nowhere else) and ROUGE (a closure):
+    # both must reach the workers
+    write_suite("def says_base(output, observation):\n    return 'base' in output\n", "checks.py")
+    extra = ", {custom: {function: 'checks:says_base'}}, {rouge_l: {reference: 'echo p3'}}"
+    suite = load_suite(emulated_suite(write_suite, expect=extra))
     local = run_suite(suite, RunOptions(output_dir=tmp_path, run_id="local", repeat=2))
     remote = run_suite(
         suite,
@@ -50,7 +54,9 @@ def test_ray_and_local_runs_give_the_same_keys_andverdicts(
     assert remote.records == local.records == 80
     assert verdicts(remote.run_dir) == verdicts(local.run_dir)  # same plan (seq), verdicts
     assert max(key_counts(remote.run_dir).values()) == 1
-    records = read_records(remote.run_dir)
+    records = list(read_records(remote.run_dir))
+    checked = Counter((e.name, e.passed) for r in records for e in r.expectations)
+    assert checked[("custom", True)] == 40 and checked[("custom", False)] == 40, checked
     assert {r.worker for r in records} == {"ray-0", "ray-1"}  # both measured
     assert all(r.host and r.latency_ms for r in records)
     assert all(r.worker is None for r in read_records(local.run_dir))
@@ -165,3 +171,30 @@ def test_bench_splits_each_level_between_workers(
     assert len(points) == 6
     # every request of a level counted once, whichever worker sent it
     assert all(p["requests"] == 12 and p["errors"] == 0 for p in points.values())
+
+
+def test_the_suites_execution_key_chooses_the_executor_and_flags_override_it(
+    write_suite: Write,
+) -> None:
+    write_suite("execution: {executor: ray, ray_address: auto}\n", "base.yaml")
+    path = emulated_suite(write_suite, cases=1)
+    path.write_text("include: [base.yaml]\nexecution: {workers: 3}\n" + path.read_text())
+    suite = load_suite(path)
+    chosen = RunOptions().with_execution(suite)
+    assert (chosen.executor, chosen.workers, chosen.ray_address) == ("ray", 3, "auto")
+    assert RunOptions(workers=1).with_execution(suite).workers == 1
+    assert RunOptions(executor="local").with_execution(suite).executor == "local"
+    plain = load_suite(emulated_suite(write_suite, cases=1))
+    assert RunOptions().with_execution(plain).executor == "local"
+    assert RunOptions(workers=2).with_execution(plain).executor == "ray"
+
+
+def test_a_suite_that_says_ray_runs_on_ray(
+    ray_temp: Path, write_suite: Write, tmp_path: Path
+) -> None:
+    path = emulated_suite(write_suite, cases=3)
+    path.write_text("execution: {executor: ray, workers: 2}\n" + path.read_text())
+    outcome = run_suite(load_suite(path), RunOptions(output_dir=tmp_path, run_id="x"))
+    assert read_manifest(outcome.run_dir).execution["executor"] == "ray"
+    assert {r.worker for r in read_records(outcome.run_dir)} <= {"ray-0", "ray-1"}
+    assert all(r.worker for r in read_records(outcome.run_dir))
