@@ -7,23 +7,35 @@ calling a model. Only scalar columns (and the text of failing cases, clipped) ar
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from harness.analysis.compare import PairComparison, compare_pair, paired_results
-from harness.analysis.counting import CaseTally, record_key_of
-from harness.analysis.errors import ErrorGroup, ErrorTally
-from harness.analysis.paired.frame import FrameBuilder
+from harness.analysis.errors import ErrorGroup
+from harness.analysis.paired.frame import FrameBuilder, column_frames
+from harness.analysis.record_codes import (
+    ADAPTER_ERROR,
+    ERROR,
+    JUDGE_ERROR,
+    OUTCOMES,
+    PASS,
+    RecordCodes,
+    error_tally,
+)
 from harness.analysis.stats import wilson_interval
 from harness.analysis.text import clip_text
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.records.store import MANIFEST_FILE, RecordKey, read_manifest, read_records
+from harness.records.columns import RecordColumns, read_columns
+from harness.records.store import MANIFEST_FILE, read_manifest
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "FlakyCase",
@@ -183,6 +195,23 @@ class RunSummary(_Frozen):
     error_groups: tuple[ErrorGroup, ...] = Field(
         default=(), description="Why requests failed: errors by adapter and kind"
     )
+    # The counted records the summary was made from, and the paired engine's table of each
+    # adapter: kept (not serialised) so every report of the run reads results.jsonl once.
+    _records: RecordColumns | None = PrivateAttr(default=None)
+    _frames: dict[str, pd.DataFrame] | None = PrivateAttr(default=None)
+
+    def records(self, run_dir: Path) -> RecordColumns:
+        """The counted records behind this summary: those it was made from (when it was made
+        by :func:`summarize_columns`), else ``run_dir``'s, read now and kept."""
+        if self._records is None:
+            self._records = read_columns(run_dir)
+        return self._records
+
+    def frames(self, run_dir: Path) -> dict[str, pd.DataFrame]:
+        """The paired engine's table of each adapter of :meth:`records` (made once)."""
+        if self._frames is None:
+            self._frames = column_frames(self.records(run_dir))
+        return self._frames
 
     @property
     def adapter_names(self) -> list[str]:
@@ -193,49 +222,6 @@ class RunSummary(_Frozen):
             if summary.name == name:
                 return summary
         raise KeyError(name)
-
-
-@dataclass(frozen=True)
-class _Row:
-    """The scalar part of one record; the rest of the record is dropped after reading."""
-
-    case_id: str
-    adapter: str
-    outcome: Outcome
-    latency_ms: float | None
-    ttft_ms: float | None
-    emulated: bool
-    expectations: tuple[tuple[str, bool], ...]
-    base_case_id: str = ""
-    repeat: int = 0
-    judge_error: bool = False  # answered, but not graded: missing from rates and comparisons
-
-
-def _outcome(record: CaseRecord) -> Outcome:
-    if record.error is not None:
-        return "error"
-    return "pass" if record.passed else "fail"
-
-
-def _failed_case(record: CaseRecord, outcome: Literal["fail", "error"]) -> FailedCase:
-    error = None
-    if record.error is not None:
-        status = f" (HTTP {record.error.status})" if record.error.status is not None else ""
-        error = f"{record.error.type}: {record.error.message}{status}"
-    reasons = tuple(
-        f"{m.name}: {m.reason}" if m.reason else f"{m.name}: failed"
-        for m in record.expectations
-        if not m.passed
-    )
-    return FailedCase(
-        case_id=record.case_id,
-        adapter=record.adapter,
-        outcome=outcome,
-        prompt=clip_text(record.prompt, TEXT_LIMIT),
-        output=None if record.output is None else clip_text(record.output, TEXT_LIMIT),
-        reasons=reasons,
-        error=error,
-    )
 
 
 def _distribution(values: pd.Series[float]) -> Distribution | None:
@@ -252,26 +238,28 @@ def _distribution(values: pd.Series[float]) -> Distribution | None:
     )
 
 
-def _floats(series: pd.Series[float]) -> tuple[float, ...]:
-    return tuple(float(v) for v in series.tolist())
-
-
 def _adapter_summary(
-    name: str, info: AdapterInfo | None, frame: pd.DataFrame, rows: list[_Row]
+    name: str, info: AdapterInfo | None, codes: RecordCodes, rows: npt.NDArray[np.intp]
 ) -> AdapterSummary:
-    """Aggregate one adapter: ``frame`` holds its scalar columns, ``rows`` its expectations."""
-    n = len(frame)
-    passed = int((frame["outcome"] == "pass").sum())
-    counted = _case_tally(rows)
-    shares = list(counted.pass_shares().values())
+    """Aggregate one adapter's ``rows`` (whole columns, but for the expectation tallies)."""
+    import numpy as np
+
+    c = codes.columns
+    outcome, origin = codes.outcome[rows], codes.origin[rows]
+    n = len(rows)
+    passed = int((outcome == PASS).sum())
+    judge_errored = int((origin == JUDGE_ERROR).sum())
+    cases, pass_shares = codes.pass_shares(rows)
+    shares = list(pass_shares.values())
     share_sum = sum(shares)
-    judge_errored = int(frame["judge_error"].sum())
-    errored = int((frame["outcome"] == "error").sum()) - judge_errored
-    measured = frame[(frame["outcome"] != "error") | frame["judge_error"]]
-    latency = measured["latency_ms"].dropna().astype(float)
-    ttft_rows = measured[measured["ttft_ms"].notna()]
-    ttft = ttft_rows["ttft_ms"].astype(float)
-    emulated_cases = int(ttft_rows["emulated"].astype(bool).sum())
+    measured = rows[origin != ADAPTER_ERROR]  # an error's duration is no speed of the model
+    latency_all = np.frombuffer(c.latency_ms, dtype=np.float64)[measured]
+    latency = pd.Series(latency_all[~np.isnan(latency_all)], dtype="float64")
+    ttft_all = np.frombuffer(c.ttft_ms, dtype=np.float64)[measured]
+    timed = ~np.isnan(ttft_all)
+    ttft = pd.Series(ttft_all[timed], dtype="float64")
+    emulated = np.array(c.streaming_emulated, dtype=bool)[measured]
+    emulated_cases = int(emulated[timed].sum())
     if ttft.empty:
         # Nothing measured (e.g. every request errored): trust what the manifest says.
         ttft_emulated = bool(info and info.streaming_emulated)
@@ -279,19 +267,21 @@ def _adapter_summary(
         ttft_emulated = emulated_cases == int(ttft.size)
 
     tallies: dict[str, list[int]] = {}  # name -> [passed, total]; dict keeps first-seen order
-    for r in rows:
-        for metric, ok in r.expectations:
-            tally = tallies.setdefault(metric, [0, 0])
-            tally[0] += ok
-            tally[1] += 1
+    expectations = c.expectations
+    for row in rows.tolist():
+        for m in expectations[row]:
+            if m.measured:
+                tally = tallies.setdefault(m.name, [0, 0])
+                tally[0] += m.passed
+                tally[1] += 1
     return AdapterSummary(
         name=name,
         info=info,
-        cases=counted.cases,
+        cases=cases,
         requests=n,
         passed=passed,
         failed=n - passed - judge_errored,
-        errored=errored,
+        errored=int((origin == ADAPTER_ERROR).sum()),
         judge_errored=judge_errored,
         pass_rate=share_sum / len(shares) if shares else None,
         pass_rate_ci=wilson_interval(share_sum, len(shares)) if shares else None,
@@ -304,133 +294,139 @@ def _adapter_summary(
             ExpectationSummary(name=metric, passed=t[0], total=t[1])
             for metric, t in tallies.items()
         ),
-        latency_samples_ms=_floats(latency),
-        ttft_samples_ms=_floats(ttft),
+        latency_samples_ms=tuple(latency.tolist()),
+        ttft_samples_ms=tuple(ttft.tolist()),
+    )
+
+
+def _failed_case(c: RecordColumns, row: int, outcome: Literal["fail", "error"]) -> FailedCase:
+    error = c.error[row]
+    output = c.output[row]
+    # model_construct: every value has its field's type already (a run can fail 100,000 cases)
+    return FailedCase.model_construct(
+        case_id=c.case_ids[c.case[row]],
+        adapter=c.adapters[c.adapter[row]],
+        outcome=outcome,
+        prompt=clip_text(c.prompt_of(row), TEXT_LIMIT),
+        output=None if output is None else clip_text(output, TEXT_LIMIT),
+        reasons=tuple(
+            f"{m.name}: {m.reason}" if m.reason else f"{m.name}: failed"
+            for m in c.expectations[row]
+            if not m.passed
+        ),
+        error=None if error is None else error.text,
     )
 
 
 def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> RunSummary:
-    """Summarise ``records`` (read once, streamed) of the run described by ``manifest``.
+    """Summarise ``records`` (validated records, in file order) of the run of ``manifest``.
 
     If a (case, adapter, repeat) appears more than once (a resumed or retried run), the last
     record wins and the earlier ones are counted in ``superseded_records``. Repeats of a case
     (``repeat: N``) are distinct rows, shown as ``case #2``, ``case #3``…
     """
-    latest: dict[RecordKey, _Row] = {}
-    failures: dict[RecordKey, FailedCase] = {}
-    errors = ErrorTally()
-    read = 0
-    builders: dict[str, FrameBuilder] = {}  # per adapter: the paired engine's table
-    for record in records:
-        read += 1
-        errors.add(record)
-        builders.setdefault(record.adapter, FrameBuilder()).add(record)
-        case_id = record.case_id + (f" #{record.repeat + 1}" if record.repeat else "")
-        key = record_key_of(record)  # the latest record of a key counts (``counting``)
-        outcome = _outcome(record)
-        latest[key] = _Row(  # a repeated key keeps its first position, takes the new row
-            base_case_id=record.case_id,
-            repeat=record.repeat,
-            case_id=case_id,
-            adapter=record.adapter,
-            outcome=outcome,
-            latency_ms=record.latency_ms,
-            ttft_ms=record.ttft_ms,
-            emulated=record.streaming_emulated,
-            expectations=tuple((m.name, m.passed) for m in record.expectations if m.measured),
-            judge_error=record.error is not None and record.error.origin == "judge",
-        )
-        failures.pop(key, None)
-        if outcome != "pass":
-            failures[key] = _failed_case(record, outcome)
+    return summarize_columns(manifest, RecordColumns.of_records(records))
 
-    rows = list(latest.values())
+
+def summarize_columns(manifest: RunManifest, columns: RecordColumns) -> RunSummary:
+    """Summarise a run's counted records (:func:`~harness.records.columns.read_columns`).
+
+    The summary keeps ``columns`` and the paired engine's per-adapter tables, so every report
+    of the run reads the records once (:meth:`RunSummary.records`, :meth:`RunSummary.frames`).
+    """
+    codes = RecordCodes(columns)
     # Adapter order: the manifest's (the order the user wrote), then any others seen.
     # Judge adapters only grade outputs; they have no cases of their own to summarise.
     infos = {a.name: a for a in manifest.adapters if a.role != "judge"}
     names = list(infos)
-    names += [n for n in dict.fromkeys(r.adapter for r in rows) if n not in infos]
-    by_adapter: dict[str, list[_Row]] = {n: [] for n in names}
-    for r in rows:
-        by_adapter[r.adapter].append(r)
-
-    frame = pd.DataFrame(
-        {
-            "adapter": pd.Series([r.adapter for r in rows], dtype=object),
-            "outcome": pd.Series([r.outcome for r in rows], dtype=object),
-            "latency_ms": pd.Series([r.latency_ms for r in rows], dtype="float64"),
-            "ttft_ms": pd.Series([r.ttft_ms for r in rows], dtype="float64"),
-            "emulated": pd.Series([r.emulated for r in rows], dtype=bool),
-            "judge_error": pd.Series([r.judge_error for r in rows], dtype=bool),
-        }
-    )
-    adapters = tuple(
-        _adapter_summary(n, infos.get(n), frame[frame["adapter"] == n], by_adapter[n])
-        for n in names
-    )
+    names += [n for n in columns.adapters if n not in infos]
+    rows = {n: codes.rows(n) for n in names}
+    adapters = tuple(_adapter_summary(n, infos.get(n), codes, rows[n]) for n in names)
 
     # Case order: first appearance in the file, which follows the suite for a fresh run.
-    case_pos = {c: i for i, c in enumerate(dict.fromkeys(r.case_id for r in rows))}
-    case_outcomes: dict[str, dict[str, Outcome]] = {c: {} for c in case_pos}
+    ids = columns.case_ids
+    display = [
+        f"{ids[c]} #{r + 1}" if r else ids[c]
+        for c, r in zip(columns.case, columns.repeat, strict=True)
+    ]
+    case_outcomes: dict[str, dict[str, Outcome]] = {c: {} for c in display}
+    outcome_of = codes.outcome.tolist()
     for n in names:
-        for r in by_adapter[n]:
-            case_outcomes[r.case_id][n] = r.outcome
-    cases = tuple(CaseRow(case_id=c, outcomes=o) for c, o in case_outcomes.items())
+        for row in rows[n].tolist():
+            case_outcomes[display[row]][n] = OUTCOMES[outcome_of[row]]
+    cases = tuple(CaseRow.model_construct(case_id=c, outcomes=o) for c, o in case_outcomes.items())
 
     # Paired test on per-case verdicts: repeats of a case are one observation, not several.
     passed_by_adapter = {
-        n: {c: share >= CASE_PASS_SHARE for c, share in _pass_shares(by_adapter[n]).items()}
+        n: {c: share >= CASE_PASS_SHARE for c, share in codes.pass_shares(rows[n])[1].items()}
         for n in names
     }
+    frames = column_frames(columns)  # the engine's tables, shared with summary.json
+    builders = {name: FrameBuilder.of_frame(frame) for name, frame in frames.items()}
     quality = paired_results(builders, combinations(names, 2))
     comparisons = tuple(
         compare_pair(a, b, passed_by_adapter[a], passed_by_adapter[b], quality.get((a, b)))
         for a, b in combinations(names, 2)
     )
-    adapter_pos = {n: i for i, n in enumerate(names)}
-    failure_list = sorted(
-        failures.values(), key=lambda f: (adapter_pos[f.adapter], case_pos[f.case_id])
-    )
-    flaky, repeated = _flakiness(rows)
-    return RunSummary(
+    flaky, repeated = _flakiness(codes)
+    summary = RunSummary(
         flaky=flaky,
         repeated_cases=repeated,
         manifest=manifest,
         adapters=adapters,
         comparisons=comparisons,
         cases=cases,
-        failures=tuple(failure_list),
-        records_read=read,
-        superseded_records=read - len(rows),
-        error_groups=tuple(errors.groups(names)),
+        failures=_failures(codes, names, rows, display, case_outcomes),
+        records_read=columns.records_read,
+        superseded_records=columns.superseded,
+        error_groups=tuple(error_tally(columns).groups(names)),
     )
+    summary._records = columns
+    summary._frames = frames
+    return summary
 
 
-def _case_tally(rows: list[_Row]) -> CaseTally:
-    """The rows' cases, requests and pass shares, as ``counting`` defines them (repeats
-    joined; repeats whose judge could not answer are missing, and a case with none graded is
-    left out of the pass rate and of the paired comparison)."""
-    tally = CaseTally()
-    for r in rows:
-        tally.add(r.base_case_id or r.case_id, passed=r.outcome == "pass", graded=not r.judge_error)
-    return tally
+def _failures(
+    codes: RecordCodes,
+    names: list[str],
+    rows: dict[str, npt.NDArray[np.intp]],
+    display: list[str],
+    case_order: dict[str, dict[str, Outcome]],
+) -> tuple[FailedCase, ...]:
+    """Every record that did not pass, by adapter (summary order), then case (file order)."""
+    case_pos = {c: i for i, c in enumerate(case_order)}
+    position = codes.columns.position
+    found: list[tuple[int, int, int, FailedCase]] = []
+    outcome_of = codes.outcome
+    for a, n in enumerate(names):
+        failing = rows[n][outcome_of[rows[n]] != PASS].tolist()
+        for row in failing:
+            failed = _failed_case(
+                codes.columns, row, "error" if outcome_of[row] == ERROR else "fail"
+            )
+            # placed by the case id it shows (a repeat's is its case's, when that was run)
+            place = case_pos.get(failed.case_id, case_pos[display[row]])
+            found.append((a, place, position[row], failed))
+    # repeats of one case: in the file order of their (latest) records
+    found.sort(key=lambda f: f[:3])
+    return tuple(f for *_, f in found)
 
 
-def _pass_shares(rows: list[_Row]) -> dict[str, float]:
-    """Per case (repeats joined), the share of its graded repeats that passed; first-seen."""
-    return _case_tally(rows).pass_shares()
-
-
-def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:
+def _flakiness(codes: RecordCodes) -> tuple[tuple[FlakyCase, ...], int]:
     """Cases whose verdict changed across repeats, most flips first."""
+    c = codes.columns
+    if len(set(c.repeat)) < 2:  # every key differs, so no (case, adapter) was sent twice
+        return (), 0
     series: dict[tuple[str, str], list[tuple[int, bool]]] = {}
-    for r in rows:
-        if r.judge_error:  # not graded: no verdict to flip
+    outcome, origin = codes.outcome.tolist(), codes.origin.tolist()
+    for row, (case, adapter, repeat) in enumerate(zip(c.case, c.adapter, c.repeat, strict=True)):
+        if origin[row] == JUDGE_ERROR:  # not graded: no verdict to flip
             continue
-        series.setdefault((r.base_case_id, r.adapter), []).append((r.repeat, r.outcome == "pass"))
+        key = (c.case_ids[case], c.adapters[adapter])
+        series.setdefault(key, []).append((repeat, outcome[row] == PASS))
     flaky: list[FlakyCase] = []
     repeated = 0
-    for (case_id, adapter), runs in series.items():
+    for (case_id, name), runs in series.items():
         if len(runs) < 2:
             continue
         repeated += 1
@@ -440,7 +436,7 @@ def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:
             flaky.append(
                 FlakyCase(
                     case_id=case_id,
-                    adapter=adapter,
+                    adapter=name,
                     runs=len(verdicts),
                     passed=sum(verdicts),
                     flips=flips,
@@ -451,7 +447,7 @@ def _flakiness(rows: list[_Row]) -> tuple[tuple[FlakyCase, ...], int]:
 
 
 def summarize_run(run_dir: Path) -> RunSummary:
-    """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``)."""
+    """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``, read once)."""
     if not (run_dir / MANIFEST_FILE).is_file():
         raise HarnessError(f"{run_dir}: not a run folder (no {MANIFEST_FILE})")
-    return summarize_records(read_manifest(run_dir), read_records(run_dir))
+    return summarize_columns(read_manifest(run_dir), read_columns(run_dir))

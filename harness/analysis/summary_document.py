@@ -293,7 +293,7 @@ def _repeated_cases(frame: pd.DataFrame) -> int:
 def build_summary_document(
     summary: RunSummary, extras: Mapping[str, AdapterExtras], harness_version: str
 ) -> SummaryDocument:
-    """The document of ``summary``; ``extras`` from :func:`summary_extras.read_extras`."""
+    """The document of ``summary``; ``extras`` from :func:`summary_extras.extras_of`."""
     m = summary.manifest
     run = RunInfo(
         run_id=m.run_id,

@@ -1,49 +1,37 @@
 """The figures of a run the summary keeps no column for: ITL, tokens/s, retries, metric scores.
 
-One streaming pass over ``results.jsonl`` into the paired engine's table per adapter
-(:class:`FrameBuilder`: the latest record of a (case_id, adapter, repeat) counts, as
-``counting`` defines it; times only where this run measured them), so ``summary.json`` and
-``harness compare`` read the same numbers. Only ``attempts`` is kept beside the table.
+They come from the paired engine's table of each adapter (:func:`column_frames`: the latest
+record of a (case_id, adapter, repeat) counts, as ``counting`` defines it; times only where
+this run measured them), so ``summary.json`` and ``harness compare`` read the same numbers.
+The tables are the ones the run summary made from the same read of ``results.jsonl``
+(:meth:`RunSummary.frames`); only ``attempts`` is taken beside them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.analysis.paired.frame import FrameBuilder, RecordView, gc_paused
-from harness.records.jsonl import iter_jsonl
-from harness.records.store import RESULTS_FILE
+from harness.analysis.paired.frame import column_frames
+from harness.records.columns import RecordColumns, read_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["AdapterExtras", "ExtrasView", "read_extras"]
-
-
-class ExtrasView(RecordView):
-    """A record as the paired engine reads it, plus the requests it took (retries)."""
-
-    attempts: int = 1
+__all__ = ["AdapterExtras", "extras_of", "read_extras"]
 
 
 @dataclass
 class AdapterExtras:
     """One adapter's counted records: the engine's table and each row's attempts."""
 
-    builder: FrameBuilder = field(default_factory=FrameBuilder)
+    table: pd.DataFrame
     attempts: list[int] = field(default_factory=list)
 
-    def add(self, record: ExtrasView) -> None:
-        row = self.builder.add(record)
-        if row == len(self.attempts):
-            self.attempts.append(record.attempts)
-        else:  # a superseded key: the later record's attempts replace the earlier's
-            self.attempts[row] = record.attempts
-
     def frame(self) -> pd.DataFrame:
-        return self.builder.frame()
+        return self.table
 
     @property
     def retried(self) -> int:
@@ -56,13 +44,21 @@ class AdapterExtras:
         return sum(n - 1 for n in self.attempts if n > 1)
 
 
+def extras_of(
+    records: RecordColumns, frames: Mapping[str, pd.DataFrame]
+) -> dict[str, AdapterExtras]:
+    """Adapter name -> its extras (first-seen adapter order), from the shared read: ``frames``
+    are :func:`column_frames` of ``records``."""
+    rows: dict[int, list[int]] = {}
+    for adapter, attempts in zip(records.adapter, records.attempts, strict=True):
+        rows.setdefault(adapter, []).append(attempts)
+    return {
+        name: AdapterExtras(frames[name], rows.get(a, []))
+        for a, name in enumerate(records.adapters)
+    }
+
+
 def read_extras(run_dir: Path) -> dict[str, AdapterExtras]:
-    """Adapter name -> its extras, from ``run_dir/results.jsonl`` (first-seen adapter order)."""
-    extras: dict[str, AdapterExtras] = {}
-    with gc_paused():
-        for record in iter_jsonl(run_dir / RESULTS_FILE, ExtrasView.model_validate_json):
-            side = extras.get(record.adapter)
-            if side is None:
-                side = extras[record.adapter] = AdapterExtras()
-            side.add(record)
-    return extras
+    """The extras of ``run_dir/results.jsonl`` (one read; a report uses the summary's instead)."""
+    records = read_columns(run_dir)
+    return extras_of(records, column_frames(records))

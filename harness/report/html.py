@@ -22,7 +22,7 @@ from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import build_content, ttft_label
 from harness.report.html_charts import chart
-from harness.report.html_data import pack_json, read_case_data, split_texts
+from harness.report.html_data import case_data, pack_json, split_texts
 from harness.report.html_view import extras_table, forest_rows, run_cards
 
 if TYPE_CHECKING:
@@ -101,8 +101,9 @@ def _run_charts(summary: RunSummary, out_dir: Path, tag_rates: Any) -> list[dict
 
 
 def write_html(summary: RunSummary, out_dir: Path) -> list[Path]:
-    """Write ``report.html`` for the run in ``out_dir`` (records read again for the drill-down)."""
-    cases = read_case_data(out_dir, summary.adapter_names)
+    """Write ``report.html`` for the run in ``out_dir``; the drill-down is made from the records
+    the summary read (read from ``out_dir`` only when the summary holds none)."""
+    cases = case_data(summary.records(out_dir), summary.adapter_names)
     cases.data["mode"] = "run"
     content = build_content(summary)
     text = render_page(

@@ -9,25 +9,30 @@ by the browser. Texts stay raw here; the page inserts them with ``textContent`` 
 from __future__ import annotations
 
 import base64
-import gc
 import gzip
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.analysis.text import clip_text
-from harness.records.jsonl import iter_jsonl
-from harness.records.store import RESULTS_FILE
+from harness.records.columns import (
+    ErrorRow,
+    ExpectationRow,
+    RecordColumns,
+    gc_paused,
+    read_columns,
+)
 
 __all__ = [
     "DATA_SCHEMA",
     "TEXT_LIMIT",
     "AdapterExtras",
     "CaseData",
+    "case_data",
     "embedded_data",
     "pack_json",
     "read_case_data",
@@ -66,32 +71,14 @@ class CaseData:
     """tag -> adapter -> (passed, graded) over records."""
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, int | float) and math.isfinite(value):
+def _num(value: float | None) -> float | None:
+    if value is not None and math.isfinite(value):
         return round(float(value), 1)
     return None
 
 
-def _outcome(raw: Mapping[str, Any]) -> int:
-    error = raw.get("error")
-    if error:
-        return MISSING if error.get("origin") == "judge" else ERROR
-    return PASS if raw.get("passed") else FAIL
-
-
-def _error_text(raw: Mapping[str, Any]) -> str | None:
-    error = raw.get("error")
-    if not error:
-        return None
-    status = f" (HTTP {error['status']})" if error.get("status") is not None else ""
-    who = "judge " if error.get("origin") == "judge" else ""
-    return clip_text(
-        f"{who}{error.get('type', 'Error')}: {error.get('message', '')}{status}", TEXT_LIMIT
-    )
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else clip_text(str(value), TEXT_LIMIT)
+def _text(value: str | None) -> str | None:
+    return None if value is None else clip_text(value, TEXT_LIMIT)
 
 
 class _Index:
@@ -110,83 +97,90 @@ class _Index:
         return list(self.pos)
 
 
-_KEYS = "cakolfxenmtiup"
-"""The record columns, in the order of a row tuple (see the page's script for their meaning)."""
+def _outcome(error: ErrorRow | None, passed: bool) -> int:
+    if error is not None:
+        return MISSING if error.origin == "judge" else ERROR
+    return PASS if passed else FAIL
 
 
-def _row(raw: Mapping[str, Any], c: int, a: int, metrics: _Index) -> tuple[Any, ...]:
-    outcome = _outcome(raw)
-    timing = raw.get("timing") or {}
-    exps = [
-        [
-            metrics.of(m["name"]),
-            1 if m.get("passed") else 0,
-            _num3(m.get("score")),
-            _text(m.get("reason")) or "",
-        ]
-        for m in raw.get("expectations") or []
-        if m.get("measured", True) is not False
+def _error_text(error: ErrorRow | None) -> str | None:
+    if error is None:
+        return None
+    return clip_text(("judge " if error.origin == "judge" else "") + error.text, TEXT_LIMIT)
+
+
+def _expectations(results: tuple[ExpectationRow, ...], metrics: _Index) -> list[list[Any]]:
+    return [
+        [metrics.of(m.name), 1 if m.passed else 0, _num3(m.score), _text(m.reason) or ""]
+        for m in results
+        if m.measured
     ]
-    timed = outcome != ERROR  # an error's duration is a timeout or a refusal, not a speed
-    return (
-        c,
-        a,
-        int(raw.get("repeat") or 0),
-        outcome,
-        _num(raw.get("latency_ms")) if timed else None,
-        _num(raw.get("ttft_ms")) if timed else None,
-        _text(raw.get("output")),
-        _error_text(raw),
-        int(raw.get("attempts") or 1),
-        exps,
-        _num(raw.get("tokens_per_s")),
-        _num(timing.get("itl_mean_ms")),
-        1 if raw.get("streaming_emulated") else 0,
-        _text(raw.get("prompt")) or "",
-    )
 
 
-def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
-    """Read ``results.jsonl`` once into the page's columns (``adapters``: the report's order;
+def _own_prompt(own: str | None, case_prompt: str) -> str | None:
+    """A record's prompt where it differs from its case's (another adapter's template)."""
+    if own is None:
+        return None
+    clipped = clip_text(own, TEXT_LIMIT)
+    return None if clipped == case_prompt else clipped
+
+
+def case_data(records: RecordColumns, adapters: list[str]) -> CaseData:
+    """The page's columns of a run's counted records (``adapters``: the report's order;
     records of other adapters, judges included, are left out).
 
-    One compact row per record, the latest per (case_id, adapter, repeat) in the place of the
-    first, as every reader of the file counts them; the parsed lines are dropped at once, so
-    memory holds the rows, not the records (their chunk stamps are most of their size).
+    One compact row per counted record (the latest per (case_id, adapter, repeat), in the
+    place of the first, as every reader of the file counts them), built column by column from
+    the columns the run summary read, so the records are not read again.
     """
     adapter_ix = _Index(adapters)
+    shown = [adapter_ix.pos.get(name) for name in records.adapters]
+    every = all(a is not None for a in shown)
+    rows = (
+        range(len(records))
+        if every
+        else [i for i, a in enumerate(records.adapter) if shown[a] is not None]
+    )
+
+    def pick(column: Sequence[Any]) -> Sequence[Any]:
+        return column if every else [column[i] for i in rows]
+
     cases, tags, metrics = _Index(), _Index(), _Index()
-    prompts: list[str] = []
-    case_tags: list[list[int]] = []
-    rows: list[tuple[Any, ...]] = []
-    seen: dict[tuple[str, str, int], int] = {}
-    collecting = gc.isenabled()
-    gc.disable()  # the rows are many small objects that never form cycles
-    try:
-        for raw in iter_jsonl(run_dir / RESULTS_FILE, json.loads):
-            adapter = raw["adapter"]
-            a = adapter_ix.pos.get(adapter)
-            if a is None:
-                continue
-            case_pos = len(cases.pos)
-            c = cases.of(raw["case_id"])
-            if c == case_pos:  # the case's prompt and tags: its first record's
-                prompts.append(_text(raw.get("prompt")) or "")
-                case_tags.append([tags.of(t) for t in raw.get("tags") or []])
-            key = (raw["case_id"], adapter, int(raw.get("repeat") or 0))
-            row = _row(raw, c, a, metrics)
-            if key in seen:
-                rows[seen[key]] = row
-            else:
-                seen[key] = len(rows)
-                rows.append(row)
-    finally:
-        if collecting:
-            gc.enable()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_KEYS)
-    cols: dict[str, list[Any]] = {k: list(v) for k, v in zip(_KEYS, columns, strict=True)}
-    # keep a record's prompt only where it differs from its case's (another adapter's template)
-    cols["p"] = [None if p == prompts[c] else p for c, p in zip(cols["c"], cols["p"], strict=True)]
+    with gc_paused():  # many small lists that never form cycles
+        numbers: dict[int, int] = {}  # the records' case numbers -> the page's, first seen first
+        c_col = [numbers.setdefault(c, len(numbers)) for c in pick(records.case)]
+        for c in numbers:
+            cases.of(records.case_ids[c])
+        prompts = [_text(records.case_prompts[c]) or "" for c in numbers]
+        case_tags = [[tags.of(t) for t in records.case_tags[c]] for c in numbers]
+        outcomes = [
+            _outcome(e, p) for e, p in zip(pick(records.error), pick(records.passed), strict=True)
+        ]
+        cols: dict[str, list[Any]] = {
+            "c": c_col,
+            "a": [shown[a] for a in pick(records.adapter)],
+            "k": list(pick(records.repeat)),
+            "o": outcomes,
+            # an error's duration is a timeout or a refusal, not a speed
+            "l": [
+                None if o == ERROR else _num(v)
+                for o, v in zip(outcomes, pick(records.latency_ms), strict=True)
+            ],
+            "f": [
+                None if o == ERROR else _num(v)
+                for o, v in zip(outcomes, pick(records.ttft_ms), strict=True)
+            ],
+            "x": [_text(v) for v in pick(records.output)],
+            "e": [_error_text(e) for e in pick(records.error)],
+            "n": [n or 1 for n in pick(records.attempts)],
+            "m": [_expectations(m, metrics) for m in pick(records.expectations)],
+            "t": [_num(v) for v in pick(records.tokens_per_s)],
+            "i": [_num(v) for v in pick(records.itl_mean_ms)],
+            "u": [1 if u else 0 for u in pick(records.streaming_emulated)],
+            "p": [
+                _own_prompt(p, prompts[c]) for c, p in zip(c_col, pick(records.prompt), strict=True)
+            ],
+        }
     data = {
         "v": DATA_SCHEMA,
         "A": adapter_ix.names,
@@ -196,6 +190,12 @@ def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
         "R": cols,
     }
     return CaseData(data=data, extras=_extras(data), tag_rates=_tag_rates(data))
+
+
+def read_case_data(run_dir: Path, adapters: list[str]) -> CaseData:
+    """:func:`case_data` of ``run_dir/results.jsonl``, read now (a report uses the summary's
+    records instead: :meth:`RunSummary.records`)."""
+    return case_data(read_columns(run_dir), adapters)
 
 
 def _extras(data: Mapping[str, Any]) -> dict[str, AdapterExtras]:

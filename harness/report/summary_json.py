@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.analysis.summarize import RunSummary
 from harness.analysis.summary_document import build_summary_document, describe
-from harness.analysis.summary_extras import read_extras
+from harness.analysis.summary_extras import extras_of
 from harness.report.base import write_text
 
 __all__ = ["SUMMARY_FILE", "write_summary_json"]
@@ -27,6 +27,8 @@ def _harness_version() -> str:
 
 
 def write_summary_json(summary: RunSummary, out_dir: Path) -> list[Path]:
-    """Write ``summary.json`` for ``summary``, whose records are in ``out_dir``."""
-    document = build_summary_document(summary, read_extras(out_dir), _harness_version())
+    """Write ``summary.json`` for ``summary``, whose records are in ``out_dir`` (not read
+    again when the summary holds them)."""
+    extras = extras_of(summary.records(out_dir), summary.frames(out_dir))
+    document = build_summary_document(summary, extras, _harness_version())
     return [write_text(out_dir / SUMMARY_FILE, describe(document))]
