@@ -44,6 +44,7 @@ def emulated_suite(
     concurrency: int = 4,
     token: str | None = None,
     expect: str = "",
+    base_extra: str = "",
 ) -> Path:
     """Two emulated adapters; odd cases fail their expectation (verdicts to compare);
     ``expect`` adds expectations to every case."""
@@ -64,7 +65,7 @@ def emulated_suite(
         f"name: rayrun\nemulator: {{config: models.yaml}}\nconcurrency: {concurrency}\n"
         "adapters:\n"
         f"  echo: {{type: gradient-adapter, served_by: emulator, model_adapter_id: {ID}{extra}}}\n"
-        "  base: {type: gradient-base, served_by: emulator, base_model_slug: base}\n"
+        f"  base: {{type: gradient-base, served_by: emulator, base_model_slug: base{base_extra}}}\n"
         "cases:\n" + body
     )
 

@@ -91,7 +91,7 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_nothing(
     assert Counter(r.worker for r in read_records(outcome.run_dir))["ray-1"] > 40
 
 
-def test_rpm_holds_across_workers_at_the_emulator(
+def test_rpm_and_concurrency_hold_across_workers_at_the_emulator(
     ray_temp: Path, write_suite: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     arrivals: dict[str, list[float]] = {}
@@ -102,19 +102,26 @@ def test_rpm_holds_across_workers_at_the_emulator(
         return real(self, model_id, prompt)
 
     monkeypatch.setattr(EmulatorState, "next_hit", counted)
-    # echo: 600 rpm (a turn every 0.1 s) for both workers together; base: unlimited
-    suite = load_suite(emulated_suite(write_suite, cases=16, delay_ms=1, extra=", rpm: 600"))
+    # for both workers together: echo 600 rpm (a turn every 0.1 s), base one request at a time
+    # (each takes 60 ms at the emulator)
+    path = emulated_suite(
+        write_suite, cases=16, delay_ms=60, extra=", rpm: 600", base_extra=", concurrency: 1"
+    )
     run_suite(
-        suite,
+        load_suite(path),
         RunOptions(output_dir=tmp_path, run_id="rpm", executor="ray", workers=2, warmup=0),
     )
-    echo = sorted(arrivals[ID])
-    assert len(echo) == 16 and sum(map(len, arrivals.values())) == 32
+    echo = sorted(arrivals.pop(ID))
+    (base,) = (sorted(times) for times in arrivals.values())
+    assert len(echo) == 16 and len(base) == 16
     # one turn every 0.1 s whoever asks: 16 requests span at least 1.5 s at the emulator (some
     # slack for the round trip to the limits actor); two workers at 600 rpm each: 0.75 s
     assert echo[-1] - echo[0] >= 1.5 * 0.9
     # and no burst: in any 1 s window at most 600/60 requests (+1 for a boundary)
     assert max(sum(1 for t in echo if s <= t < s + 1.0) for s in echo) <= 11
+    # one base request at a time: each arrives after the one before was answered (60 ms);
+    # one slot per worker would let two arrive together
+    assert min(b - a for a, b in zip(base, base[1:], strict=False)) >= 0.05
 
 
 def test_without_ray_the_ray_executor_says_how_to_install_it_and_exits_4(
