@@ -165,22 +165,38 @@ class PercentileColumn:
         zero = np.zeros_like(total)
         return [_read(cum, zero, total, 0, self.ordered, q).values for q in self.qs]
 
+    def drop_indicators(self, n: int) -> list[NDArray[np.float64]]:
+        """Per view after the first, 1.0 for its left-out cases, then per percentile for
+        those sorted before the band (counts @ them = the draws a view takes away)."""
+        out = []
+        for left_out in self.views[1:]:
+            for stop in (len(self.cases), *(start for start, _ in self.bands)):
+                indicator = np.zeros(n)
+                indicator[self.cases[left_out[left_out < stop]]] = 1.0
+                out.append(indicator)
+        return out
+
     def banded(
-        self, counts: NDArray[np.float64], below: NDArray[np.int64], total: NDArray[np.int64]
+        self,
+        counts: NDArray[np.float64],
+        below: NDArray[np.int64],
+        total: NDArray[np.int64],
+        dropped: NDArray[np.int64],
     ) -> list[NDArray[np.float64]]:
         """Read a chunk inside the bands, for every view (rows x percentiles each); ``below``:
-        rows x percentiles, ``total``: each row's valid draws, both of the whole column. Rows
-        that leave a band are read in full."""
-        rows = counts.shape[0]
+        rows x percentiles, ``total``: each row's valid draws, both of the whole column;
+        ``dropped``: the sums of :meth:`drop_indicators`. Rows that leave a band are read in
+        full."""
+        rows, width = counts.shape[0], 1 + len(self.qs)
         found = [np.empty((rows, len(self.qs))) for _ in self.views]
-        dropped = [counts[:, self.cases[left_out]].astype(np.int64) for left_out in self.views]
         for i, (q, (start, stop)) in enumerate(zip(self.qs, self.bands, strict=True)):
             band = counts[:, self.cases[start:stop]]  # once for every view
             for view, left_out in enumerate(self.views):
+                at = (view - 1) * width
                 reading = _read(
                     _cumulative(band, start, left_out),
-                    below[:, i] - dropped[view][:, left_out < start].sum(axis=1),
-                    total - dropped[view].sum(axis=1),
+                    below[:, i] - dropped[:, at + 1 + i] if view else below[:, i],
+                    total - dropped[:, at] if view else total,
                     start,
                     self.ordered,
                     q,

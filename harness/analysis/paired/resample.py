@@ -142,6 +142,9 @@ def draw_many(
     views, columns = _percentile_columns(plan, requests, qs)
     exact: list[NDArray[np.float64] | NDArray[np.bool_]] = [c.valid for c in columns]
     exact += [i for c in columns for i in c.below_indicators(plan.n)]
+    drops = [c.drop_indicators(plan.n) for c in columns]
+    drop_at = np.cumsum([len(exact), *(len(d) for d in drops)])
+    exact += [i for d in drops for i in d]
     inexact: list[NDArray[np.float64] | NDArray[np.bool_]] = []
     slots: list[list[tuple[bool, int]]] = []  # per request, per mean part: (exact, index)
     largest = 1.0
@@ -165,9 +168,14 @@ def draw_many(
     m, nq = len(columns), len(qs)
     for weights in plan.weights():
         sums = {True: whole.times(weights), False: other.times(weights)}
-        counted = np.rint(sums[True][:, : m * (nq + 1)]).astype(np.int64)
+        counted = np.rint(sums[True][:, : drop_at[-1]]).astype(np.int64)
         read = [
-            column.banded(weights, counted[:, m + j * nq : m + (j + 1) * nq], counted[:, j])
+            column.banded(
+                weights,
+                counted[:, m + j * nq : m + (j + 1) * nq],
+                counted[:, j],
+                counted[:, drop_at[j] : drop_at[j + 1]],
+            )
             for j, column in enumerate(columns)
         ]
         for i, request in enumerate(requests):
