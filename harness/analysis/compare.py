@@ -128,7 +128,11 @@ _VERDICTS = ("better", "worse", "no_difference")
 
 def _called(figure: FigureResult) -> str:
     def change(value: float) -> str:
-        return f"{value * 100:+.1f} pts" if figure.unit == "share" else f"{value:+.3f}"
+        if figure.unit == "share":
+            return f"{value * 100:+.1f} pts"
+        if figure.unit in ("ms", "tokens/s"):
+            return f"{value:+.1f} {figure.unit}"
+        return f"{value:+.3f}"
 
     text = f"{figure.figure} {figure.verdict}"
     if figure.delta is not None:
