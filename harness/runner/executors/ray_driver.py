@@ -303,7 +303,10 @@ def _lag_block(
     run: RunParts, lag: LoopLagMonitor, dispatch: _Dispatch, figures: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """The worst worker's loop lag on top (what the CLI warns on), then each part's own."""
-    lags = {f["worker"]: f.get("lag", {}) for f in figures}
+    lags = {
+        f["worker"]: {**f.get("lag", {}), "records": f["records"], "cpu_s": f["cpu_s"]}
+        for f in figures
+    }
     top: dict[str, Any] = {}
     for key in ("loop_lag_p50_ms", "loop_lag_p99_ms", "loop_lag_max_ms"):
         values = [v[key] for v in lags.values() if key in v]

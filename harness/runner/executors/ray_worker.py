@@ -16,6 +16,7 @@ import contextlib
 import os
 import pickle
 import platform
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from harness.runner.drive import Driver, MakeLane
 from harness.runner.durable import CacheAndCassette
 from harness.runner.judges import JudgeLimits
 from harness.runner.plan import PlannedRequest, warm_up_requests
-from harness.runner.prepare import close_llms, prepare_llms, warm_up_metrics
+from harness.runner.prepare import StartupGC, close_llms, prepare_llms, warm_up_metrics
 from harness.runner.scheduler import Lane
 from harness.runner.settings import RunSettings
 from harness.runner.setup import build_llm, machine_info
@@ -101,11 +102,14 @@ class RayWorker:
         self._cases: tuple[Case, ...] = ()
         self._adapters: dict[str, Any] = {}
         self._aids = CacheAndCassette()
+        self._records = 0
+        self._cpu_s = 0.0
 
     async def start(self, job_bytes: bytes) -> dict[str, Any]:
         """Build and prepare the adapters, warm up, start driving; this worker's facts."""
         job: WorkerJob = pickle.loads(job_bytes)  # noqa: S301 (from the run's own driver)
         self._stack.enter_context(in_effect(Redactor(job.secrets)))  # its logs too
+        collector = self._stack.enter_context(StartupGC())  # as a local run: see prepare.py
         self._cases = job.cases
         self._adapters = {a.name: a for a in job.suite.adapters}
         self._llms = {a.name: build_llm(a, job.resolved[a.name]) for a in job.suite.adapters}
@@ -135,6 +139,8 @@ class RayWorker:
         await self._driver.warm_up(
             warm_up_requests(job.suite.cases, candidates, job.settings.warmup)
         )
+        collector.clock_starts()
+        self._cpu_s = time.process_time()  # this process's CPU from the first request on
         self._task = asyncio.create_task(self._drive(self._driver))
         return {
             "worker": self.label,
@@ -165,6 +171,7 @@ class RayWorker:
                     self._outbox.append(
                         record.model_copy(update={"worker": self.label, "host": self.host})
                     )
+                    self._records += 1
                     self._ready.set()
         finally:
             self._ready.set()  # a take waiting for records learns the drive ended
@@ -203,7 +210,11 @@ class RayWorker:
         if self._task is not None:
             await self._task
         driver = self._driver
-        figures: dict[str, Any] = {"worker": self.label}
+        figures: dict[str, Any] = {
+            "worker": self.label,
+            "records": self._records,
+            "cpu_s": round(time.process_time() - self._cpu_s, 3),
+        }
         if driver is not None:
             figures |= {
                 "lag": driver.lag.summary(),
