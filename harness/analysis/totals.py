@@ -5,6 +5,7 @@ and an array of floats per adapter, so a 100,000-record run summarises in a few 
 counts is defined once, in ``counting``, for this and ``summarize``: a key (case_id, adapter,
 repeat) found more than once counts once, with its latest record (the copies are reported in
 ``RunTotals.duplicates``); ``cases`` are distinct case ids, ``records`` the requests counted.
+Lines are decoded as the reports decode them (``records.columns.iter_rows``: msgspec).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.analysis.counting import CaseIndex, CaseTally, record_key_of
+from harness.analysis.counting import CaseIndex, CaseTally
 from harness.percentiles import percentile
-from harness.records import CaseRecord
-from harness.records.store import DuplicateRecords, RecordKey, read_manifest, read_records
+from harness.records.columns import RecordRow, iter_rows
+from harness.records.store import DuplicateRecords, RecordKey, read_manifest
 
 __all__ = ["AdapterTotals", "RunTotals", "adapter_totals", "run_totals"]
 
@@ -97,7 +98,7 @@ class _Counted:
     judge_errored: bool = False
 
     @classmethod
-    def of(cls, record: CaseRecord) -> _Counted:
+    def of(cls, record: RecordRow) -> _Counted:
         return cls(
             record.adapter,
             record.case_id,
@@ -131,7 +132,7 @@ def _totals_of(totals: dict[str, AdapterTotals], name: str) -> AdapterTotals:
 
 
 def _count(
-    records: Iterable[CaseRecord], totals: dict[str, AdapterTotals], suspects: set[int]
+    records: Iterable[RecordRow], totals: dict[str, AdapterTotals], suspects: set[int]
 ) -> tuple[set[int], DuplicateRecords]:
     """Add ``records`` to ``totals``, the latest record per key for keys hashed in ``suspects``.
 
@@ -144,7 +145,7 @@ def _count(
     copies: dict[RecordKey, int] = {}
     example: RecordKey | None = None
     for record in records:
-        key = record_key_of(record)
+        key = (record.case_id, record.adapter, record.repeat)  # the latest record of a key counts
         h = hash(key)
         if h in suspects:
             latest[key] = _Counted.of(record)
@@ -178,11 +179,11 @@ def run_totals(run_dir: Path) -> RunTotals:
         return {name: AdapterTotals(name, tally=CaseTally(index)) for name in candidates}
 
     totals = fresh()
-    again, _ = _count(read_records(run_dir), totals, set())
+    again, _ = _count(iter_rows(run_dir), totals, set())
     if not again:
         return RunTotals(list(totals.values()))
     totals = fresh()
-    _, duplicates = _count(read_records(run_dir), totals, again)
+    _, duplicates = _count(iter_rows(run_dir), totals, again)
     return RunTotals(list(totals.values()), duplicates)
 
 

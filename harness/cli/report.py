@@ -24,11 +24,10 @@ def report(run_dir: Path, names: tuple[str, ...]) -> None:
     A (case_id, adapter, repeat) found more than once in results.jsonl counts once, with its
     latest record (as a resume does); a warning names how many and an example.
     """
-    from harness.records.store import RESULTS_FILE, find_duplicates
     from harness.report import write_reports
 
-    duplicates = find_duplicates(run_dir)
-    if duplicates:
-        click.echo(f"warning: {run_dir / RESULTS_FILE}: {duplicates.describe()}", err=True)
-    for path in write_reports(run_dir, list(names) or None):
+    def warn(text: str) -> None:
+        click.echo(f"warning: {text}", err=True)
+
+    for path in write_reports(run_dir, list(names) or None, warn=warn):
         click.echo(str(path))

@@ -39,6 +39,7 @@ __all__ = [
     "RecordColumns",
     "RecordRow",
     "gc_paused",
+    "iter_rows",
     "parse_row",
     "read_columns",
     "row_of",
@@ -375,6 +376,12 @@ class _Builder:
         )
 
 
+def iter_rows(run_dir: Path) -> Iterator[RecordRow]:
+    """The rows of ``run_dir/results.jsonl`` in file order, streamed (memory stays flat);
+    superseded records included. Raises as :func:`read_columns`."""
+    return iter_jsonl(run_dir / RESULTS_FILE, parse_row)
+
+
 def read_columns(run_dir: Path) -> RecordColumns:
     """The counted records of ``run_dir/results.jsonl`` as columns: one streamed pass.
 
@@ -385,4 +392,4 @@ def read_columns(run_dir: Path) -> RecordColumns:
             record (the message names the file, the line and the field at fault).
     """
     with gc_paused():  # tuples and strings only: nothing here forms a cycle
-        return RecordColumns.of_rows(iter_jsonl(run_dir / RESULTS_FILE, parse_row))
+        return RecordColumns.of_rows(iter_rows(run_dir))

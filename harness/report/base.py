@@ -8,7 +8,7 @@ third-party reporters use the ``harness.reporters`` entry-point group.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -76,19 +76,30 @@ def write_text(path: Path, text: str) -> Path:
     return write_file(path, current().text(text).encode("utf-8"))
 
 
-def write_reports(run_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
+def write_reports(
+    run_dir: Path,
+    names: Sequence[str] | None = None,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Write the named reports (default: every registered one) into ``run_dir``.
 
-    The run is summarised once from the files on disk, so this works on any saved run. Every
-    name is checked before anything is written; an unknown one raises ``UnknownNameError``
-    with a did-you-mean suggestion.
+    The run is summarised once from the files on disk, so this works on any saved run; its
+    records are read once, and every report uses that read. Every name is checked before
+    anything is written; an unknown one raises ``UnknownNameError`` with a did-you-mean
+    suggestion. ``warn`` receives a sentence when a (case_id, adapter, repeat) occurs more
+    than once in ``results.jsonl`` (the latest record counts), before any report is written.
     """
     from harness.analysis.summarize import summarize_run  # pandas: load on use, not on import
+    from harness.records.store import RESULTS_FILE
 
     wanted = list(dict.fromkeys(names)) if names is not None else reporters.names()
     entries = [reporters.entry(name) for name in wanted]
     entries.sort(key=lambda e: int(e.metadata.get("order", 100)))
     summary = summarize_run(run_dir)
+    duplicates = summary.records(run_dir).duplicates
+    if duplicates and warn is not None:
+        warn(f"{run_dir / RESULTS_FILE}: {duplicates.describe()}")
     written: list[Path] = []
     for entry in entries:
         written += entry.load()(summary, run_dir)

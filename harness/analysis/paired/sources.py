@@ -1,23 +1,25 @@
 """What a comparison reads: a run folder's records, one table per adapter, and its manifest.
 
-A source is a run folder (``reports/<run-id>``) today; :func:`load_source` is the one place
-that decides what a path is, so a baseline file can be added beside it. Records are read
-with the store's streaming reader (``iter_jsonl``, as ``read_records``) into a
-:class:`RecordView`, and a (case_id, adapter, repeat) found twice counts once, with its
-latest record, as ``harness report`` and ``harness merge`` count it.
+A source is a run folder (``reports/<run-id>``) or a baseline file; :func:`load_source` is
+the one place that decides what a path is. A run folder's records are read once into columns
+(:func:`~harness.records.columns.read_columns`, as ``harness report`` reads them: msgspec, only
+the fields a report or comparison reads), and a (case_id, adapter, repeat) found twice counts
+once, with its latest record, as ``harness report`` and ``harness merge`` count it. The
+answers and failed expectations of a side are made only for the rows that are shown (the
+flipped cases).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
-from harness.analysis.paired.frame import FrameBuilder, RecordView, gc_paused
+from harness.analysis.paired.frame import FrameBuilder, RecordView, column_frames
 from harness.errors import HarnessError
 from harness.records import CaseRecord, RunManifest
-from harness.records.jsonl import iter_jsonl
+from harness.records.columns import RecordColumns, read_columns
 from harness.records.store import MANIFEST_FILE, RESULTS_FILE, read_manifest
 
 if TYPE_CHECKING:
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AdapterRecords",
     "CaseDetail",
+    "ColumnDetails",
     "CompareInputError",
     "LoadedSource",
     "load_source",
@@ -62,22 +65,61 @@ def _detail(record: CaseRecord | RecordView) -> CaseDetail:
     return CaseDetail(output=record.output, failing=failing, error=error)
 
 
+class ColumnDetails(Sequence[CaseDetail]):
+    """The details of one adapter's rows, made from a run's columns when asked for: a
+    comparison shows those of its flipped cases only."""
+
+    def __init__(self, records: RecordColumns, rows: list[int]) -> None:
+        self._records = records
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> CaseDetail: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[CaseDetail]: ...
+    def __getitem__(self, index: int | slice) -> CaseDetail | Sequence[CaseDetail]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        row = self._rows[index]
+        r = self._records
+        error = r.error[row]
+        failing = tuple(
+            (m.name, m.reason) for m in r.expectations[row] if not m.passed and m.measured
+        )
+        return CaseDetail(
+            output=r.output[row], failing=failing, error=None if error is None else error.text
+        )
+
+
 @dataclass
 class AdapterRecords:
     """One adapter's counted records: the engine's table and, per row, the record's details."""
 
     name: str
     builder: FrameBuilder = field(default_factory=FrameBuilder)
-    details: list[CaseDetail] = field(default_factory=list)
+    details: Sequence[CaseDetail] = field(default_factory=list)
     _frame: pd.DataFrame | None = None
 
+    @classmethod
+    def of_columns(
+        cls, name: str, records: RecordColumns, rows: list[int], frame: pd.DataFrame
+    ) -> AdapterRecords:
+        """The adapter's ``rows`` of a run's columns; ``frame``: their :func:`column_frames`."""
+        return cls(name, FrameBuilder.of_frame(frame), ColumnDetails(records, rows), frame)
+
     def add(self, record: CaseRecord | RecordView) -> None:
+        details = self.details
+        if not isinstance(details, list):
+            raise ValueError(f"{self.name}: these records were read as columns; add none")
         row = self.builder.add(record)
         detail = _detail(record)
-        if row == len(self.details):
-            self.details.append(detail)
+        if row == len(details):
+            details.append(detail)
         else:
-            self.details[row] = detail
+            details[row] = detail
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -145,12 +187,24 @@ def load_run_folder(path: Path, param: str) -> LoadedSource:
     if not (path / MANIFEST_FILE).is_file():
         raise CompareInputError(f"{path}: not a run folder (no {MANIFEST_FILE})", param)
     manifest = read_manifest(path)
-    # the store's streaming reader (a torn last line skipped, damage reported by line), parsing
-    # only the fields a comparison reads; a key found twice keeps its latest record (_group)
-    with gc_paused():
-        adapters, read = _group(
-            manifest, iter_jsonl(path / RESULTS_FILE, RecordView.model_validate_json)
+    # the reports' one read (a torn last line skipped, damage reported by line); a key found
+    # twice keeps its latest record
+    records = read_columns(path)
+    frames = column_frames(records)
+    rows: dict[int, list[int]] = {}
+    for row, a in enumerate(records.adapter):
+        rows.setdefault(a, []).append(row)
+    # the manifest's order (judges left out), then adapters only the records name
+    order = [a.name for a in manifest.adapters if a.role != "judge"]
+    order += [name for name in records.adapters if name not in order]
+    adapters = {
+        name: AdapterRecords.of_columns(
+            name, records, rows[records.adapters.index(name)], frames[name]
         )
+        for name in order
+        if name in frames
+    }
+    read = records.records_read
     if not adapters:
         raise CompareInputError(
             f"{path}: run {manifest.run_id} has no results ({RESULTS_FILE} holds no records)",
