@@ -66,3 +66,35 @@ def test_whole_number_sums_past_float32_precision_fall_back_to_float64() -> None
     exact = (counts @ values.astype(np.int64)) / counts.sum(axis=1)
     assert np.array_equal(got, exact)
     assert resample._EXACT_FLOAT32 < float(np.max(counts @ values.astype(np.int64)))
+
+
+def test_the_products_run_on_one_blas_thread_and_the_count_is_restored() -> None:
+    """numpy's OpenBLAS is found (this image's numpy bundles it), set to one thread inside
+    the bootstrap, and set back after, whatever it was."""
+    from harness.analysis.paired.blas import _openblas, one_blas_thread
+
+    found = _openblas()
+    assert found is not None
+    get, put = found
+    before = get()
+    put(2)
+    try:
+        seen = []
+        original = ResamplePlan.weights
+
+        def watching(self: ResamplePlan) -> object:
+            for chunk in original(self):
+                seen.append(get())
+                yield chunk
+
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ResamplePlan, "weights", watching)
+            draw(ResamplePlan(n=50, n_resamples=10, seed=1), np.ones((50, 1)), np.ones((50, 1)),
+                 np.array([50.0]))  # fmt: skip
+        assert seen == [1]
+        assert get() == 2
+        with one_blas_thread():
+            assert get() == 1
+        assert get() == 2
+    finally:
+        put(before)

@@ -27,7 +27,7 @@ __all__ = ["BAND_SDS", "PercentileColumn", "weighted_percentiles"]
 
 BAND_SDS = 6.0
 """Half-width of a band in standard deviations of the percentile's sorted position: a row
-leaves it about once in 10^8 resamples when the position is close to normal."""
+leaves it about once in 500 million resamples when the position is close to normal."""
 
 _MIN_PAD = 16
 

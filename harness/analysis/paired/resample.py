@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.analysis.paired.blas import one_blas_thread
 from harness.analysis.paired.order_statistics import PercentileColumn
 
 if TYPE_CHECKING:
@@ -166,30 +167,31 @@ def draw_many(
     means: list[list[NDArray[np.float64]]] = [[] for _ in requests]
     pcts: list[list[NDArray[np.float64]]] = [[] for _ in requests]
     m, nq = len(columns), len(qs)
-    for weights in plan.weights():
-        sums = {True: whole.times(weights), False: other.times(weights)}
-        counted = np.rint(sums[True][:, : drop_at[-1]]).astype(np.int64)
-        read = [
-            column.banded(
-                weights,
-                counted[:, m + j * nq : m + (j + 1) * nq],
-                counted[:, j],
-                counted[:, drop_at[j] : drop_at[j + 1]],
-            )
-            for j, column in enumerate(columns)
-        ]
-        for i, request in enumerate(requests):
-            k = request.means.shape[1]
-            if k:
-                parts = np.column_stack([sums[e][:, at] for e, at in slots[i]])
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    means[i].append(parts[:, :k] / parts[:, k:])
-            else:
-                means[i].append(np.empty((weights.shape[0], 0)))
-            chunk = np.full((weights.shape[0], len(views[i]), nq), np.nan)
-            for slot, (j, view) in enumerate(views[i]):
-                chunk[:, slot, :] = read[j][view]
-            pcts[i].append(chunk)
+    with one_blas_thread():  # tall, thin products: a second thread only spins
+        for weights in plan.weights():
+            sums = {True: whole.times(weights), False: other.times(weights)}
+            counted = np.rint(sums[True][:, : drop_at[-1]]).astype(np.int64)
+            read = [
+                column.banded(
+                    weights,
+                    counted[:, m + j * nq : m + (j + 1) * nq],
+                    counted[:, j],
+                    counted[:, drop_at[j] : drop_at[j + 1]],
+                )
+                for j, column in enumerate(columns)
+            ]
+            for i, request in enumerate(requests):
+                k = request.means.shape[1]
+                if k:
+                    parts = np.column_stack([sums[e][:, at] for e, at in slots[i]])
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        means[i].append(parts[:, :k] / parts[:, k:])
+                else:
+                    means[i].append(np.empty((weights.shape[0], 0)))
+                chunk = np.full((weights.shape[0], len(views[i]), nq), np.nan)
+                for slot, (j, view) in enumerate(views[i]):
+                    chunk[:, slot, :] = read[j][view]
+                pcts[i].append(chunk)
     return [
         BootstrapDraws(means=np.concatenate(a), percentiles=np.concatenate(b))
         for a, b in zip(means, pcts, strict=True)
