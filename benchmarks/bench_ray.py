@@ -77,9 +77,18 @@ def _drive_rps(run_dir: Path) -> tuple[int, float]:
     return len(records), len(records) / (max(ends) - min(starts))
 
 
-def _run(suite: Path, tmp: Path, run_id: str, requests: int, **options: Any) -> dict[str, Any]:
+def _cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) of another process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _run(
+    suite: Path, tmp: Path, run_id: str, requests: int, server: int, **options: Any
+) -> dict[str, Any]:
     from harness import RunOptions, load_suite, run_suite
 
+    server_cpu = _cpu_of(server)
     cpu = time.process_time()
     wall = time.perf_counter()
     outcome = run_suite(
@@ -97,6 +106,7 @@ def _run(suite: Path, tmp: Path, run_id: str, requests: int, **options: Any) -> 
         "wall_s": wall,
         "driver_cpu_ms_per_record": cpu / n * 1000,
         "cpu_ms_per_record": (cpu + worker_cpu) / n * 1000,  # driver and workers together
+        "server_cpu_ms_per_record": (_cpu_of(server) - server_cpu) / n * 1000,
     }
 
 
@@ -127,15 +137,20 @@ def main() -> None:
             tmp = Path(name)
             fast = _suite(tmp, base_url, 64, heavy=False)
             heavy = _suite(tmp, base_url, 16, heavy=True)
-            _run(fast, tmp, "warm", 200)  # imports, connections
+            _run(fast, tmp, "warm", 200, proc.pid)  # imports, connections
             for label, options in _configs([1, 2, 4]):
                 results[f"fast {label}"] = _run(
-                    fast, tmp, f"f-{label.replace(' ', '')}", args.requests, **options
+                    fast, tmp, f"f-{label.replace(' ', '')}", args.requests, proc.pid, **options
                 )
                 print(label, results[f"fast {label}"], os.getloadavg(), flush=True)
             for label, options in _configs([1, 2]):
                 results[f"heavy {label}"] = _run(
-                    heavy, tmp, f"h-{label.replace(' ', '')}", args.heavy_requests, **options
+                    heavy,
+                    tmp,
+                    f"h-{label.replace(' ', '')}",
+                    args.heavy_requests,
+                    proc.pid,
+                    **options,
                 )
                 print(label, results[f"heavy {label}"], os.getloadavg(), flush=True)
     finally:
@@ -155,7 +170,8 @@ def _print(results: dict[str, Any], args: argparse.Namespace) -> None:
         print(
             f"{key[5:]:>9}: {r['rps']:8,.0f} req/s ({r['rps'] / local['rps']:.2f}x local), "
             f"whole run {r['wall_s']:.1f} s, CPU {r['cpu_ms_per_record']:.3f} ms/record "
-            f"(driver {r['driver_cpu_ms_per_record']:.3f})"
+            f"(driver {r['driver_cpu_ms_per_record']:.3f}; server "
+            f"{r['server_cpu_ms_per_record']:.3f})"
         )
     print(f"\n# ROUGE-L on 400-word answers, concurrency 16, {args.heavy_requests} requests")
     for key in ("heavy local", "heavy ray x1", "heavy ray x2"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import pickle
 import signal
 import threading
 from collections import deque
@@ -134,7 +135,7 @@ class _Dispatch:
             for future in done:
                 worker = self._takes.pop(future)
                 try:
-                    records, entries = future.result()
+                    records, entries = pickle.loads(future.result())  # noqa: S301 (our worker)
                 except ray.exceptions.RayActorError:
                     await self._lose(worker)
                     continue

@@ -183,9 +183,13 @@ class RayWorker:
                 PlannedRequest(self._cases[index], self._adapters[adapter], repeat, seq)
             )
 
-    async def take(self, wait_s: float) -> tuple[list[CaseRecord], list[Any]]:
-        """The records finished since the last take (and their cassette entries), waiting up
-        to ``wait_s`` for the first. Raises whatever stopped the drive (a harness bug)."""
+    async def take(self, wait_s: float) -> bytes:
+        """The records finished since the last take and their cassette entries, pickled,
+        waiting up to ``wait_s`` for the first. Raises whatever stopped the drive (a bug).
+
+        Pickled here with the C pickler: Ray's own serialiser (cloudpickle) calls back into
+        Python for every object of every record, which cost twice a local run's CPU per record.
+        """
         if not self._outbox and not self._finished():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), wait_s)
@@ -199,7 +203,7 @@ class RayWorker:
         entries: list[Any] = []
         if isinstance(cassette, _CassetteBuffer):
             entries, cassette.entries = cassette.entries, []
-        return records, entries
+        return pickle.dumps((records, entries), protocol=pickle.HIGHEST_PROTOCOL)
 
     def _finished(self) -> bool:
         return self._task is not None and self._task.done()
@@ -230,8 +234,10 @@ class RayWorker:
 
 
 def _node_id() -> str | None:
+    """The Ray node this worker runs on (None outside Ray: asking would start one)."""
     with contextlib.suppress(Exception):
         import ray
 
-        return str(ray.get_runtime_context().get_node_id())
+        if ray.is_initialized():
+            return str(ray.get_runtime_context().get_node_id())
     return None
