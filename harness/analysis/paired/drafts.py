@@ -16,14 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from harness.analysis.paired.power import mde_mean_paired
-from harness.analysis.paired.resample import (
-    BootstrapDraws,
-    Request,
-    ResamplePlan,
-    bca_intervals,
-    draw_many,
-    intervals,
-)
+from harness.analysis.paired.resample import BootstrapDraws, Request, bca_intervals, intervals
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -101,7 +94,8 @@ class FigureDraft:
 
 
 class BootstrapRequest:
-    """Collects the per-case columns to resample; :meth:`draw` resamples them all at once."""
+    """Collects the per-case columns to resample; :meth:`columns` hands them to ``draw_many``,
+    which resamples them all at once (with other pairs' over the same cases)."""
 
     def __init__(self, n: int) -> None:
         self._n = n
@@ -127,17 +121,13 @@ class BootstrapRequest:
         return len(self._percentiles) - 1
 
     def columns(self) -> Request:
-        """Everything registered, as one request for :func:`draw_many`."""
+        """Everything registered, as one request for ``resample.draw_many``."""
 
         def matrix(columns: list[NDArray[np.float64]]) -> NDArray[np.float64]:
             return np.column_stack(columns) if columns else np.empty((self._n, 0))
 
         used = np.column_stack(self._used) if self._used else np.empty((self._n, 0), dtype=bool)
         return Request(matrix(self._means), matrix(self._percentiles), used)
-
-    def draw(self, plan: ResamplePlan) -> BootstrapDraws:
-        (found,) = draw_many(plan, [self.columns()], np.array(PERCENTILES))
-        return found
 
 
 @dataclass(frozen=True)

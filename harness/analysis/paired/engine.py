@@ -2,8 +2,9 @@
 
 ``compare_frames`` aggregates repeats per case, pairs cases by id, resamples every figure
 from one seeded bootstrap, runs each figure's named test, adjusts all p-values of the
-comparison with Holm, and gives each figure exactly one verdict. Heavy libraries load on
-first call, so importing this module stays cheap.
+comparison with Holm, and gives each figure exactly one verdict. ``compare_many`` does the
+same for every pair of adapters of one run, drawing once for all pairs over the same cases.
+Heavy libraries load on first call, so importing this module stays cheap.
 """
 
 from __future__ import annotations
