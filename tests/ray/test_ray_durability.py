@@ -29,7 +29,7 @@ def test_driver_killed_mid_run_then_resume_finishes_with_one_record_per_key(
 ) -> None:
     suite = emulated_suite(write_suite, cases=20, delay_ms=120)
     address = ray.get_runtime_context().gcs_address
-    ray_args = ("--executor", "ray", "--workers", "2", "--ray-address", address)
+    ray_args = ("--executor", "ray", "--workers", "1", "--ray-address", address)
     results = tmp_path / "reports" / "r" / "results.jsonl"
     proc = cli(tmp_path, "run", str(suite), "--run-id", "r", "-q", "--no-reports", *ray_args)
     wait_for_lines(results, 4, proc)
@@ -76,7 +76,7 @@ def test_ctrl_c_keeps_the_records_stops_the_workers_and_exits_2(
         "--executor",
         "ray",
         "--workers",
-        "2",
+        "1",
         "--ray-address",
         address,
         stdout=subprocess.PIPE,
@@ -105,7 +105,7 @@ def test_an_interrupted_run_stops_its_workers_at_once(
     with pytest.raises(KeyboardInterrupt):
         run_suite(
             suite,
-            RunOptions(output_dir=tmp_path, run_id="stop", executor="ray", workers=2),
+            RunOptions(output_dir=tmp_path, run_id="stop", executor="ray", workers=1),
             on_record=interrupt,
         )
     assert read_manifest(tmp_path / "stop").status == "interrupted"
