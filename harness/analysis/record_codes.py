@@ -36,7 +36,8 @@ ADAPTER_ERROR, JUDGE_ERROR = 1, 2
 
 
 class RecordCodes:
-    """Per counted record, as numpy arrays: its adapter, case, outcome and error origin."""
+    """Per counted record, as numpy arrays: its adapter, case, outcome, error origin and
+    whether its streaming was emulated."""
 
     def __init__(self, columns: RecordColumns) -> None:
         import numpy as np
@@ -50,6 +51,7 @@ class RecordCodes:
         self.outcome = np.where(self.origin > 0, ERROR, np.where(passed, PASS, FAIL))
         self.adapter = np.array(columns.adapter, dtype=np.intp)
         self.case = np.array(columns.case, dtype=np.intp)
+        self.emulated = np.array(columns.streaming_emulated, dtype=bool)
 
     def rows(self, name: str) -> npt.NDArray[np.intp]:
         """The rows of adapter ``name``, in order (none when it has no records)."""

@@ -30,7 +30,7 @@ from harness.analysis.stats import wilson_interval
 from harness.analysis.text import clip_text
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.records.columns import RecordColumns, read_columns
+from harness.records.columns import RecordColumns, gc_paused, read_columns
 from harness.records.store import MANIFEST_FILE, read_manifest
 
 if TYPE_CHECKING:
@@ -239,9 +239,14 @@ def _distribution(values: pd.Series[float]) -> Distribution | None:
 
 
 def _adapter_summary(
-    name: str, info: AdapterInfo | None, codes: RecordCodes, rows: npt.NDArray[np.intp]
+    name: str,
+    info: AdapterInfo | None,
+    codes: RecordCodes,
+    rows: npt.NDArray[np.intp],
+    counted: tuple[int, dict[str, float]],
 ) -> AdapterSummary:
-    """Aggregate one adapter's ``rows`` (whole columns, but for the expectation tallies)."""
+    """Aggregate one adapter's ``rows`` (whole columns, but for the expectation tallies);
+    ``counted``: its cases and pass shares (:meth:`RecordCodes.pass_shares`)."""
     import numpy as np
 
     c = codes.columns
@@ -249,7 +254,7 @@ def _adapter_summary(
     n = len(rows)
     passed = int((outcome == PASS).sum())
     judge_errored = int((origin == JUDGE_ERROR).sum())
-    cases, pass_shares = codes.pass_shares(rows)
+    cases, pass_shares = counted
     shares = list(pass_shares.values())
     share_sum = sum(shares)
     measured = rows[origin != ADAPTER_ERROR]  # an error's duration is no speed of the model
@@ -258,8 +263,7 @@ def _adapter_summary(
     ttft_all = np.frombuffer(c.ttft_ms, dtype=np.float64)[measured]
     timed = ~np.isnan(ttft_all)
     ttft = pd.Series(ttft_all[timed], dtype="float64")
-    emulated = np.array(c.streaming_emulated, dtype=bool)[measured]
-    emulated_cases = int(emulated[timed].sum())
+    emulated_cases = int(codes.emulated[measured][timed].sum())
     if ttft.empty:
         # Nothing measured (e.g. every request errored): trust what the manifest says.
         ttft_emulated = bool(info and info.streaming_emulated)
@@ -302,8 +306,7 @@ def _adapter_summary(
 def _failed_case(c: RecordColumns, row: int, outcome: Literal["fail", "error"]) -> FailedCase:
     error = c.error[row]
     output = c.output[row]
-    # model_construct: every value has its field's type already (a run can fail 100,000 cases)
-    return FailedCase.model_construct(
+    return FailedCase(
         case_id=c.case_ids[c.case[row]],
         adapter=c.adapters[c.adapter[row]],
         outcome=outcome,
@@ -341,7 +344,8 @@ def summarize_columns(manifest: RunManifest, columns: RecordColumns) -> RunSumma
     names = list(infos)
     names += [n for n in columns.adapters if n not in infos]
     rows = {n: codes.rows(n) for n in names}
-    adapters = tuple(_adapter_summary(n, infos.get(n), codes, rows[n]) for n in names)
+    counted = {n: codes.pass_shares(rows[n]) for n in names}
+    adapters = tuple(_adapter_summary(n, infos.get(n), codes, rows[n], counted[n]) for n in names)
 
     # Case order: first appearance in the file, which follows the suite for a fresh run.
     ids = columns.case_ids
@@ -354,12 +358,11 @@ def summarize_columns(manifest: RunManifest, columns: RecordColumns) -> RunSumma
     for n in names:
         for row in rows[n].tolist():
             case_outcomes[display[row]][n] = OUTCOMES[outcome_of[row]]
-    cases = tuple(CaseRow.model_construct(case_id=c, outcomes=o) for c, o in case_outcomes.items())
+    cases = tuple(CaseRow(case_id=c, outcomes=o) for c, o in case_outcomes.items())
 
     # Paired test on per-case verdicts: repeats of a case are one observation, not several.
     passed_by_adapter = {
-        n: {c: share >= CASE_PASS_SHARE for c, share in codes.pass_shares(rows[n])[1].items()}
-        for n in names
+        n: {c: share >= CASE_PASS_SHARE for c, share in counted[n][1].items()} for n in names
     }
     frames = column_frames(columns)  # the engine's tables, shared with summary.json
     builders = {name: FrameBuilder.of_frame(frame) for name, frame in frames.items()}
@@ -450,4 +453,9 @@ def summarize_run(run_dir: Path) -> RunSummary:
     """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``, read once)."""
     if not (run_dir / MANIFEST_FILE).is_file():
         raise HarnessError(f"{run_dir}: not a run folder (no {MANIFEST_FILE})")
-    return summarize_columns(read_manifest(run_dir), read_columns(run_dir))
+    manifest = read_manifest(run_dir)
+    # The summary's few hundred thousand objects (rows, tables, models) form no cycles: the
+    # collector, left on, would rescan all of them again and again while they are made (2 s
+    # of a 400,000-record run).
+    with gc_paused():
+        return summarize_columns(manifest, read_columns(run_dir))

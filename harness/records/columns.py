@@ -207,7 +207,7 @@ class RecordColumns:
     timing_source: list[str | None] = field(default_factory=list)
     output: list[str | None] = field(default_factory=list)
     prompt: list[str | None] = field(default_factory=list)
-    position: list[int] = field(default_factory=list)
+    position: array[int] = field(default_factory=lambda: array("q"))
     """The record's place among the lines read (0-based): the latest record's, for a key read
     more than once (where a key's record sits in the file, as against its row)."""
     records_read: int = 0
@@ -255,10 +255,14 @@ class _Builder:
         self._rows: dict[tuple[int, int, int], int] = {}
         self._twice: set[tuple[int, int, int]] = set()
         self._example: RecordKey | None = None
+        # one object per distinct value: most records repeat their expectations' verdicts
+        # and timing source, and each decoded line would otherwise hold its own copies
+        self._shared: dict[object, object] = {}
 
     def build(self, rows: Iterable[RecordRow]) -> RecordColumns:
         c = self.columns
         cases, adapters, at_key = self._cases, self._adapters, self._rows
+        share = self._shared.setdefault
         # the per-record columns, in the order of ``_values``
         targets: tuple[MutableSequence[Any], ...] = (
             c.case,
@@ -333,7 +337,7 @@ class _Builder:
             add_cluster(row.cluster)
             add_passed(row.passed)
             add_error(row.error)
-            add_expectations(row.expectations)
+            add_expectations(share(row.expectations, row.expectations))
             add_latency(_float(row.latency_ms))
             add_ttft(_float(row.ttft_ms))
             add_itl(_NAN if timing is None else _float(timing.itl_mean_ms))
@@ -341,10 +345,11 @@ class _Builder:
             add_emulated(row.streaming_emulated)
             add_attempts(row.attempts)
             add_cached(row.cached)
-            add_source(row.timing_source)
+            add_source(share(row.timing_source, row.timing_source))
             add_output(row.output)
             add_prompt(None if prompt == c.case_prompts[n] else prompt)
             add_position(read - 1)
+        self._shared.clear()
         c.records_read = read
         superseded = read - len(c.case)
         c.duplicates = DuplicateRecords(superseded, len(self._twice), self._example)

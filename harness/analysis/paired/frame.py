@@ -229,27 +229,34 @@ def records_frame(records: Iterable[CaseRecord | RecordView]) -> pd.DataFrame:
 def _score_columns(columns: RecordColumns) -> dict[str, tuple[list[int], list[float]]]:
     """Metric name -> (rows, score): per record, the mean of the metric's measured scores, as
     :func:`_scores` gives it (added up in the record's order, then divided)."""
-    found: dict[str, tuple[list[int], list[float], list[float]]] = {}
+    found: dict[str, tuple[list[int], list[float]]] = {}
     for row, results in enumerate(columns.expectations):
         for result in results:
             score = result.score
-            if score is None or not result.measured:
-                continue
-            slot = found.get(result.name)
-            if slot is None:
-                slot = found[result.name] = ([], [], [])
-            rows, sums, counts = slot
-            if rows and rows[-1] == row:  # the metric again in this record: one mean
-                sums[-1] += score
-                counts[-1] += 1.0
-            else:
-                rows.append(row)
-                sums.append(0.0 + score)
-                counts.append(1.0)
-    return {
-        name: (rows, [total / n for total, n in zip(sums, counts, strict=True)])
-        for name, (rows, sums, counts) in found.items()
-    }
+            if score is not None and result.measured:
+                slot = found.get(result.name)
+                if slot is None:
+                    slot = found[result.name] = ([], [])
+                slot[0].append(row)
+                slot[1].append(score)
+    return {name: _one_per_row(rows, scores) for name, (rows, scores) in found.items()}
+
+
+def _one_per_row(rows: list[int], scores: list[float]) -> tuple[list[int], list[float]]:
+    """A metric's (row, score) pairs with the scores of one record joined into their mean
+    (rare: one metric checked twice on a record)."""
+    if len(set(rows)) == len(rows):
+        return rows, scores
+    joined: dict[int, list[float]] = {}
+    for row, score in zip(rows, scores, strict=True):
+        joined.setdefault(row, []).append(score)
+    means = []
+    for values in joined.values():
+        total = 0.0
+        for value in values:
+            total += value
+        means.append(total / float(len(values)))
+    return list(joined), means
 
 
 def column_frames(columns: RecordColumns) -> dict[str, pd.DataFrame]:
