@@ -69,22 +69,21 @@ def test_whole_number_sums_past_float32_precision_fall_back_to_float64() -> None
 
 
 def test_the_products_run_on_one_blas_thread_and_the_count_is_restored() -> None:
-    """numpy's OpenBLAS is found (this image's numpy bundles it), set to one thread inside
+    """numpy's BLAS is found (this image's numpy bundles OpenBLAS), set to one thread inside
     the bootstrap, and set back after, whatever it was."""
-    from harness.analysis.paired.blas import _openblas, one_blas_thread
+    from threadpoolctl import threadpool_limits
 
-    found = _openblas()
-    assert found is not None
-    get, put = found
-    before = get()
-    put(2)
-    try:
+    from harness.analysis.paired.blas import blas_threads, one_blas_thread
+
+    assert blas_threads() is not None
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert blas_threads() == 2
         seen = []
         original = ResamplePlan.weights
 
         def watching(self: ResamplePlan) -> object:
             for chunk in original(self):
-                seen.append(get())
+                seen.append(blas_threads())
                 yield chunk
 
         with pytest.MonkeyPatch.context() as mp:
@@ -92,9 +91,7 @@ def test_the_products_run_on_one_blas_thread_and_the_count_is_restored() -> None
             draw(ResamplePlan(n=50, n_resamples=10, seed=1), np.ones((50, 1)), np.ones((50, 1)),
                  np.array([50.0]))  # fmt: skip
         assert seen == [1]
-        assert get() == 2
+        assert blas_threads() == 2
         with one_blas_thread():
-            assert get() == 1
-        assert get() == 2
-    finally:
-        put(before)
+            assert blas_threads() == 1
+        assert blas_threads() == 2
