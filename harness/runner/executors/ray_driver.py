@@ -76,8 +76,10 @@ class _Worker:
 
     @property
     def window(self) -> int:
-        """Requests kept queued on the worker: its share in flight and as many waiting."""
-        return 2 * self.share + 4
+        """Requests handed to the worker and not yet back: its share in flight, and enough
+        waiting that it never runs dry while its finished records wait for the next take (a
+        take comes back with about a share of records at full speed)."""
+        return 4 * self.share + 4
 
 
 class _Dispatch:
