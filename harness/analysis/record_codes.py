@@ -36,8 +36,8 @@ ADAPTER_ERROR, JUDGE_ERROR = 1, 2
 
 
 class RecordCodes:
-    """Per counted record, as numpy arrays: its adapter, case, outcome, error origin and
-    whether its streaming was emulated."""
+    """Per counted record, as numpy arrays: its adapter, case, outcome, error origin, whether
+    its streaming was emulated, and its expectations' pattern (``verdict_patterns``)."""
 
     def __init__(self, columns: RecordColumns) -> None:
         import numpy as np
@@ -52,6 +52,7 @@ class RecordCodes:
         self.adapter = np.array(columns.adapter, dtype=np.intp)
         self.case = np.array(columns.case, dtype=np.intp)
         self.emulated = np.array(columns.streaming_emulated, dtype=bool)
+        self.patterns = np.array(columns.verdict_patterns()[0], dtype=np.intp)
 
     def rows(self, name: str) -> npt.NDArray[np.intp]:
         """The rows of adapter ``name``, in order (none when it has no records)."""

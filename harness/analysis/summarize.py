@@ -270,14 +270,18 @@ def _adapter_summary(
     else:
         ttft_emulated = emulated_cases == int(ttft.size)
 
-    tallies: dict[str, list[int]] = {}  # name -> [passed, total]; dict keeps first-seen order
-    expectations = c.expectations
-    for row in rows.tolist():
-        for m in expectations[row]:
+    # name -> [passed, total], first-seen order: counted per distinct set of expectations
+    tallies: dict[str, list[int]] = {}
+    patterns = c.verdict_patterns()[1]
+    of_row = codes.patterns[rows]
+    seen, first = np.unique(of_row, return_index=True)
+    times = np.bincount(of_row, minlength=len(patterns)).tolist()
+    for p in seen[np.argsort(first, kind="stable")].tolist():
+        for m in patterns[p]:
             if m.measured:
                 tally = tallies.setdefault(m.name, [0, 0])
-                tally[0] += m.passed
-                tally[1] += 1
+                tally[0] += times[p] if m.passed else 0
+                tally[1] += times[p]
     return AdapterSummary(
         name=name,
         info=info,

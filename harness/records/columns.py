@@ -214,8 +214,29 @@ class RecordColumns:
     """Lines read, superseded records included."""
     duplicates: DuplicateRecords = field(default_factory=DuplicateRecords)
 
+    _patterns: tuple[list[int], list[tuple[ExpectationRow, ...]]] | None = field(
+        default=None, init=False, repr=False
+    )
+
     def __len__(self) -> int:
         return len(self.case)
+
+    def verdict_patterns(self) -> tuple[list[int], list[tuple[ExpectationRow, ...]]]:
+        """(per record, the index of its expectations among the distinct ones; the distinct
+        ones, first seen first). Equal expectation tuples are one object here (the read
+        shares them), so a run's verdicts are counted per pattern, not per record."""
+        if self._patterns is None:
+            index: dict[int, int] = {}
+            distinct: list[tuple[ExpectationRow, ...]] = []
+            of_row = []
+            for results in self.expectations:
+                found = index.get(id(results))
+                if found is None:
+                    found = index[id(results)] = len(distinct)
+                    distinct.append(results)
+                of_row.append(found)
+            self._patterns = (of_row, distinct)
+        return self._patterns
 
     @property
     def superseded(self) -> int:

@@ -111,21 +111,23 @@ def _error_text(error: ErrorRow | None) -> str | None:
     return clip_text(("judge " if error.origin == "judge" else "") + error.text, TEXT_LIMIT)
 
 
-class _Expectations:
+class _Verdicts:
     """Each record's measured expectations as the page's lists: [metric, passed, score,
     reason]. A run repeats the same verdicts many times (a pass with score 1.0 and no reason),
-    so equal tuples share one list, made once."""
+    so each distinct set (:meth:`RecordColumns.verdict_patterns`) is one list, made once, on
+    first use (metrics are numbered first seen first)."""
 
-    def __init__(self, metrics: _Index) -> None:
+    def __init__(self, patterns: list[tuple[ExpectationRow, ...]], metrics: _Index) -> None:
+        self.patterns = patterns
         self.metrics = metrics
-        self._made: dict[tuple[ExpectationRow, ...], list[list[Any]]] = {}
+        self._made: list[list[list[Any]] | None] = [None] * len(patterns)
 
-    def __call__(self, results: tuple[ExpectationRow, ...]) -> list[list[Any]]:
-        made = self._made.get(results)
+    def __call__(self, pattern: int) -> list[list[Any]]:
+        made = self._made[pattern]
         if made is None:
-            made = self._made[results] = [
+            made = self._made[pattern] = [
                 [self.metrics.of(m.name), 1 if m.passed else 0, _num3(m.score), _text(m.reason)]
-                for m in results
+                for m in self.patterns[pattern]
                 if m.measured
             ]
         return made
@@ -160,6 +162,7 @@ def case_data(records: RecordColumns, adapters: list[str]) -> CaseData:
         return column if every else [column[i] for i in rows]
 
     cases, tags, metrics = _Index(), _Index(), _Index()
+    of_row, patterns = records.verdict_patterns()
     with gc_paused():  # many small lists that never form cycles
         numbers: dict[int, int] = {}  # the records' case numbers -> the page's, first seen first
         c_col = [numbers.setdefault(c, len(numbers)) for c in pick(records.case)]
@@ -187,7 +190,7 @@ def case_data(records: RecordColumns, adapters: list[str]) -> CaseData:
             "x": [_text(v) for v in pick(records.output)],
             "e": [_error_text(e) for e in pick(records.error)],
             "n": [n or 1 for n in pick(records.attempts)],
-            "m": list(map(_Expectations(metrics), pick(records.expectations))),
+            "m": list(map(_Verdicts(patterns, metrics), pick(of_row))),
             "t": [_num(v) for v in pick(records.tokens_per_s)],
             "i": [_num(v) for v in pick(records.itl_mean_ms)],
             "u": [1 if u else 0 for u in pick(records.streaming_emulated)],

@@ -105,14 +105,7 @@ def timing_measured(record: CaseRecord | RecordView) -> bool:
 
 def _scores(record: CaseRecord | RecordView) -> dict[str, float]:
     """Metric name -> mean score of its measured results on this record (two `contains`: mean)."""
-    sums: dict[str, list[float]] = {}
-    for result in record.expectations:
-        if result.score is None or not result.measured:
-            continue
-        acc = sums.setdefault(result.name, [0.0, 0.0])
-        acc[0] += result.score
-        acc[1] += 1.0
-    return {name: total / count for name, (total, count) in sums.items()}
+    return _pattern_scores(record.expectations)
 
 
 def _float(value: float | None) -> float:
@@ -226,37 +219,35 @@ def records_frame(records: Iterable[CaseRecord | RecordView]) -> pd.DataFrame:
     return builder.frame()
 
 
-def _score_columns(columns: RecordColumns) -> dict[str, tuple[list[int], list[float]]]:
-    """Metric name -> (rows, score): per record, the mean of the metric's measured scores, as
-    :func:`_scores` gives it (added up in the record's order, then divided)."""
-    found: dict[str, tuple[list[int], list[float]]] = {}
-    for row, results in enumerate(columns.expectations):
-        for result in results:
-            score = result.score
-            if score is not None and result.measured:
-                slot = found.get(result.name)
-                if slot is None:
-                    slot = found[result.name] = ([], [])
-                slot[0].append(row)
-                slot[1].append(score)
-    return {name: _one_per_row(rows, scores) for name, (rows, scores) in found.items()}
+def _score_columns(columns: RecordColumns) -> dict[str, tuple[Any, Any]]:
+    """Metric name -> (score, given) per record: the mean of the metric's measured scores on
+    the record (NaN where none) as :func:`_scores` gives it, and whether it gave one. Worked
+    out once per distinct set of expectations (:meth:`RecordColumns.verdict_patterns`), then
+    spread over the records."""
+    import numpy as np
+
+    of_row, patterns = columns.verdict_patterns()
+    found: dict[str, tuple[Any, Any]] = {}
+    for p, results in enumerate(patterns):
+        for name, score in _pattern_scores(results).items():
+            if name not in found:
+                found[name] = (np.full(len(patterns), _NAN), np.zeros(len(patterns), dtype=bool))
+            found[name][0][p] = score
+            found[name][1][p] = True
+    rows = np.array(of_row, dtype=np.intp)
+    return {name: (values[rows], given[rows]) for name, (values, given) in found.items()}
 
 
-def _one_per_row(rows: list[int], scores: list[float]) -> tuple[list[int], list[float]]:
-    """A metric's (row, score) pairs with the scores of one record joined into their mean
-    (rare: one metric checked twice on a record)."""
-    if len(set(rows)) == len(rows):
-        return rows, scores
-    joined: dict[int, list[float]] = {}
-    for row, score in zip(rows, scores, strict=True):
-        joined.setdefault(row, []).append(score)
-    means = []
-    for values in joined.values():
-        total = 0.0
-        for value in values:
-            total += value
-        means.append(total / float(len(values)))
-    return list(joined), means
+def _pattern_scores(results: Iterable[Any]) -> dict[str, float]:
+    """Metric name -> mean score of its measured results among ``results`` (one record's)."""
+    sums: dict[str, list[float]] = {}
+    for result in results:
+        if result.score is None or not result.measured:
+            continue
+        acc = sums.setdefault(result.name, [0.0, 0.0])
+        acc[0] += result.score
+        acc[1] += 1.0
+    return {name: total / count for name, (total, count) in sums.items()}
 
 
 def column_frames(columns: RecordColumns) -> dict[str, pd.DataFrame]:
@@ -266,7 +257,6 @@ def column_frames(columns: RecordColumns) -> dict[str, pd.DataFrame]:
     import numpy as np
     import pandas as pd
 
-    n = len(columns)
     origin = np.array(
         [0 if e is None else (2 if e.origin == "judge" else 1) for e in columns.error],
         dtype=np.int8,
@@ -297,13 +287,7 @@ def column_frames(columns: RecordColumns) -> dict[str, pd.DataFrame]:
         "tokens_per_s": floats(columns.tokens_per_s),
         "ttft_emulated": np.array(columns.streaming_emulated, dtype=bool),
     }
-    scores = {}
-    for name, (rows, values) in _score_columns(columns).items():
-        column = np.full(n, _NAN)
-        column[rows] = values
-        given = np.zeros(n, dtype=bool)
-        given[rows] = True
-        scores[name] = (column, given)
+    scores = _score_columns(columns)
     adapter = np.array(columns.adapter, dtype=np.intp)
     frames = {}
     for a, name in enumerate(columns.adapters):
