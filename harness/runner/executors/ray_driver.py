@@ -105,8 +105,9 @@ class _Dispatch:
         return next(self._plan, None)
 
     def _fill(self, worker: _Worker) -> None:
-        # top up in batches of half a share or more: each hand-out is a round trip
-        if worker.window - len(worker.outstanding) < max(1, worker.share // 2):
+        # top up in batches of a share or more: each hand-out is a Ray call, the driver's
+        # largest cost per record (the window leaves a share and more queued meanwhile)
+        if worker.window - len(worker.outstanding) < worker.share:
             return
         batch: list[PlannedRequest] = []
         while len(worker.outstanding) + len(batch) < worker.window:
