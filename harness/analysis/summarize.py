@@ -30,7 +30,7 @@ from harness.analysis.stats import wilson_interval
 from harness.analysis.text import clip_text
 from harness.errors import HarnessError
 from harness.records import AdapterInfo, CaseRecord, RunManifest
-from harness.records.columns import RecordColumns, gc_paused, read_columns
+from harness.records.columns import ExpectationRow, RecordColumns, gc_paused, read_columns
 from harness.records.store import MANIFEST_FILE, read_manifest
 
 if TYPE_CHECKING:
@@ -307,7 +307,9 @@ def _adapter_summary(
     )
 
 
-def _failed_case(c: RecordColumns, row: int, outcome: Literal["fail", "error"]) -> FailedCase:
+def _failed_case(
+    c: RecordColumns, row: int, outcome: Literal["fail", "error"], reasons: tuple[str, ...]
+) -> FailedCase:
     error = c.error[row]
     output = c.output[row]
     return FailedCase(
@@ -316,12 +318,17 @@ def _failed_case(c: RecordColumns, row: int, outcome: Literal["fail", "error"]) 
         outcome=outcome,
         prompt=clip_text(c.prompt_of(row), TEXT_LIMIT),
         output=None if output is None else clip_text(output, TEXT_LIMIT),
-        reasons=tuple(
-            f"{m.name}: {m.reason}" if m.reason else f"{m.name}: failed"
-            for m in c.expectations[row]
-            if not m.passed
-        ),
+        reasons=reasons,
         error=None if error is None else error.text,
+    )
+
+
+def _reasons(results: Iterable[ExpectationRow]) -> tuple[str, ...]:
+    """Why a record failed: each failed expectation with its reason."""
+    return tuple(
+        f"{m.name}: {m.reason}" if m.reason else f"{m.name}: failed"
+        for m in results
+        if not m.passed
     )
 
 
@@ -400,23 +407,25 @@ def _failures(
     display: list[str],
     case_order: dict[str, dict[str, Outcome]],
 ) -> tuple[FailedCase, ...]:
-    """Every record that did not pass, by adapter (summary order), then case (file order)."""
-    case_pos = {c: i for i, c in enumerate(case_order)}
-    position = codes.columns.position
-    found: list[tuple[int, int, int, FailedCase]] = []
-    outcome_of = codes.outcome
+    """Every record that did not pass, by adapter (summary order), then case (file order);
+    repeats of one case in the file order of their (latest) records."""
+    c = codes.columns
+    case_pos = {case: i for i, case in enumerate(case_order)}
+    placed: list[tuple[int, int, int, int]] = []
     for a, n in enumerate(names):
-        failing = rows[n][outcome_of[rows[n]] != PASS].tolist()
-        for row in failing:
-            failed = _failed_case(
-                codes.columns, row, "error" if outcome_of[row] == ERROR else "fail"
-            )
+        for row in rows[n][codes.outcome[rows[n]] != PASS].tolist():
+            case_id = c.case_ids[c.case[row]]
             # placed by the case id it shows (a repeat's is its case's, when that was run)
-            place = case_pos.get(failed.case_id, case_pos[display[row]])
-            found.append((a, place, position[row], failed))
-    # repeats of one case: in the file order of their (latest) records
-    found.sort(key=lambda f: f[:3])
-    return tuple(f for *_, f in found)
+            place = case_pos.get(case_id, case_pos[display[row]])
+            placed.append((a, place, c.position[row], row))
+    placed.sort()  # positions differ, so rows are never compared
+    of_row, patterns = c.verdict_patterns()
+    reasons = [_reasons(results) for results in patterns]  # once per distinct set
+    errored = codes.outcome == ERROR
+    return tuple(
+        _failed_case(c, row, "error" if errored[row] else "fail", reasons[of_row[row]])
+        for *_, row in placed
+    )
 
 
 def _flakiness(codes: RecordCodes) -> tuple[tuple[FlakyCase, ...], int]:
