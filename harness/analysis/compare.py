@@ -4,6 +4,7 @@ and every figure of the paired engine (the one ``harness compare`` uses), timing
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -96,18 +97,15 @@ def compare_pair(
     pass, and a paired test has far more power than comparing two rates. ``engine``: the
     paired engine's result for (A, B) (:func:`paired_results`), kept in ``figures``.
     """
-    shared = [case for case in passed_a if case in passed_b]
-    both_passed = both_failed = a_only = b_only = 0
-    for case in shared:
-        a, b = passed_a[case], passed_b[case]
-        if a and b:
-            both_passed += 1
-        elif a:
-            a_only += 1
-        elif b:
-            b_only += 1
-        else:
-            both_failed += 1
+    # Set algebra on the case ids (C loops, no per-case lookups): 6 pairs x 100,000 cases
+    # took 0.4 s as a Python loop. ``compress`` keeps the ids whose verdict is a pass.
+    shared = passed_a.keys() & passed_b.keys()
+    won_a = set(compress(passed_a, passed_a.values())) & shared
+    won_b = set(compress(passed_b, passed_b.values())) & shared
+    both_passed = len(won_a & won_b)
+    a_only = len(won_a) - both_passed
+    b_only = len(won_b) - both_passed
+    both_failed = len(shared) - both_passed - a_only - b_only
     p = mcnemar_exact_p(a_only, b_only)
     return PairComparison(
         adapter_a=adapter_a,

@@ -8,6 +8,7 @@ until a renderer escapes it for its own format.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -444,20 +445,38 @@ def _flaky_note(summary: RunSummary) -> str:
     )
 
 
+_built: tuple[weakref.ref[RunSummary], int, ReportContent] | None = None
+
+
 def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -> ReportContent:
-    """Turn a run summary into the text of every report section."""
+    """Turn a run summary into the text of every report section. The last result is kept
+    (summaries are frozen): report.md and report.html of one build share it."""
+    global _built
+    if _built is not None and _built[0]() is summary and _built[1] == max_failures:
+        return _built[2]
+    content = _build_content(summary, max_failures)
+    _built = (weakref.ref(summary), max_failures, content)
+    return content
+
+
+def _case_lines(summary: RunSummary) -> tuple[CaseLine, ...]:
+    """The side-by-side rows; cells and ``differs`` once per distinct set of outcomes."""
     names = summary.adapter_names
+    looks: dict[tuple[tuple[str, Outcome], ...], tuple[tuple[str, ...], bool]] = {}
+    lines = []
+    for row in summary.cases:
+        outcomes = row.outcomes
+        key = tuple(outcomes.items())
+        look = looks.get(key)
+        if look is None:
+            cells = tuple(OUTCOME_LABELS[outcomes[n]] if n in outcomes else NOT_RUN for n in names)
+            look = looks[key] = (cells, row.differs or len(outcomes) < len(names))
+        lines.append(CaseLine(case_id=row.case_id, cells=look[0], differs=look[1]))
+    return tuple(lines)
+
+
+def _build_content(summary: RunSummary, max_failures: int) -> ReportContent:
     infos = [a.info for a in summary.adapters if a.info is not None]
-    cases = tuple(
-        CaseLine(
-            case_id=row.case_id,
-            cells=tuple(
-                OUTCOME_LABELS[row.outcomes[n]] if n in row.outcomes else NOT_RUN for n in names
-            ),
-            differs=row.differs or len(row.outcomes) < len(names),
-        )
-        for row in summary.cases
-    )
     return ReportContent(
         title=f"{summary.manifest.suite_name}: run {summary.manifest.run_id}",
         header=_header(summary),
@@ -475,6 +494,6 @@ def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -
         failures=_failure_groups(summary, max_failures),
         flaky=_flaky_table(summary),
         flaky_note=_flaky_note(summary),
-        case_columns=("Case", *names),
-        cases=cases,
+        case_columns=("Case", *summary.adapter_names),
+        cases=_case_lines(summary),
     )

@@ -23,6 +23,7 @@ __all__ = ["ForestRow", "chart", "ecdf_svg", "forest_svg", "tag_heatmap_svg"]
 _ECDF_POINTS = 400
 """Steps drawn per ECDF line: quantiles at evenly spaced probabilities (exact at the ends)."""
 _MAX_TAGS = 40
+_MAX_LABEL = 90
 _VERDICT_COLOUR = {"better": "#009E73", "worse": "#D55E00"}
 _VERDICT_MARK = {
     "better": ("^", "better"),
@@ -94,7 +95,11 @@ def forest_svg(rows: Sequence[ForestRow]) -> str | None:
     if not units:
         return None
     heights = [max(1, sum(r.unit == u for r in rows)) for u in units]
+    labels = [_forest_label(r) for r in rows]
     fig = _figure(7.5, 1.2 + 0.32 * sum(heights) + 0.5 * len(units))
+    # Wide enough for the longest label: at a fixed 7.5 in, labels of 60+ characters (four
+    # adapters with long names) left the panels no width and constrained layout gave up.
+    fig.set_figwidth(max(7.5, 3.0 + _text_inches(fig, labels)))
     axes = fig.subplots(len(units), 1, squeeze=False, gridspec_kw={"height_ratios": heights})
     for ax, unit in zip(axes[:, 0], units, strict=True):
         mine = [r for r in rows if r.unit == unit]
@@ -116,9 +121,7 @@ def forest_svg(rows: Sequence[ForestRow]) -> str | None:
                 markersize=7,
             )
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_yticks(
-            ys, [f"{r.label} ({_VERDICT_MARK.get(r.verdict, ('', r.verdict))[1]})" for r in mine]
-        )
+        ax.set_yticks(ys, [label for r, label in zip(rows, labels, strict=True) if r.unit == unit])
         ax.set_ylim(-0.7, len(mine) - 0.3)
         unit_text = {"share": "percentage points", "score": "score"}.get(unit, unit)
         ax.set_xlabel(f"change, candidate - base ({unit_text}); bars: 95% interval")
@@ -133,6 +136,27 @@ def forest_svg(rows: Sequence[ForestRow]) -> str | None:
         frameon=False,
     )
     return svg(fig)
+
+
+def _text_inches(fig: Figure, texts: Sequence[str]) -> float:
+    """Width of the widest of ``texts`` as a y tick label, measured by the figure's renderer."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    font = FontProperties(size=rcParams["ytick.labelsize"])
+    widest = max(renderer.get_text_width_height_descent(t, font, ismath=False)[0] for t in texts)
+    return float(widest) / fig.dpi
+
+
+def _forest_label(row: ForestRow) -> str:
+    """``label (verdict)``, its middle elided past ``_MAX_LABEL`` characters (width stays
+    bounded whatever the adapters are called)."""
+    label = row.label
+    if len(label) > _MAX_LABEL:
+        half = (_MAX_LABEL - 1) // 2
+        label = f"{label[:half]}…{label[-half:]}"
+    return f"{label} ({_VERDICT_MARK.get(row.verdict, ('', row.verdict))[1]})"
 
 
 def _verdict_handles() -> list[Any]:

@@ -138,13 +138,23 @@ def _quantile(values: list[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def _stdev(values: list[float], mean: float) -> float:
+    """Sample standard deviation: numpy for the deviations, ``fsum`` for their squares (so the
+    sum does not depend on the order of a kernel); ``statistics.stdev``'s exact fractions took
+    0.5 s over 400,000 scores."""
+    import numpy as np
+
+    deviations = np.asarray(values, dtype=float) - mean
+    return math.sqrt(math.fsum((deviations * deviations).tolist()) / (len(values) - 1))
+
+
 def _mean_ci(values: list[float]) -> str:
     if not values:
         return NOT_RUN
     mean = statistics.fmean(values)
     if len(values) < 2:
         return f"{mean:.3f} (n=1)"
-    half = 1.96 * statistics.stdev(values) / math.sqrt(len(values))
+    half = 1.96 * _stdev(values, mean) / math.sqrt(len(values))
     return f"{mean:.3f} ({mean - half:.3f}–{mean + half:.3f})"
 
 
