@@ -158,10 +158,18 @@ def compare(
         raise _usage_error(exc) from None
     # The records read live until the command ends: out of the collector's reach, they are
     # not rescanned by every collection the statistics trigger (2 s of 100,000-record runs).
-    gc.freeze()
-    doc = compare_sources(
-        base_source, cand_source, chosen, seed=seed, alpha=alpha, harness_version=__version__
-    )
+    # Given back after, so a caller in the same process (click's runner, pytest) keeps its
+    # collector as it was; objects someone else froze are left alone.
+    freeze = gc.get_freeze_count() == 0
+    if freeze:
+        gc.freeze()
+    try:
+        doc = compare_sources(
+            base_source, cand_source, chosen, seed=seed, alpha=alpha, harness_version=__version__
+        )
+    finally:
+        if freeze:
+            gc.unfreeze()
     from harness.report.compare_md import write_compare_md  # pandas: after the inputs are read
 
     folder = out_dir or _default_out(doc, base)

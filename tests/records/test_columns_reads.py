@@ -8,6 +8,7 @@ extras, the duplicate-key warning) would open it a second time.
 from __future__ import annotations
 
 import builtins
+import gc
 import io
 import json
 import shutil
@@ -89,3 +90,5 @@ def test_harness_compare_reads_each_side_once(
     result = CliRunner().invoke(cli, ["compare", str(base), *pair, "--out", str(tmp_path / "in")])
     assert result.exit_code == 0, result.output
     assert opened == [str(base / RESULTS_FILE)]
+    # the command's freeze of its records is given back: an in-process caller keeps its collector
+    assert gc.get_freeze_count() == 0
