@@ -445,18 +445,19 @@ def _flaky_note(summary: RunSummary) -> str:
     )
 
 
-_built: tuple[weakref.ref[RunSummary], int, ReportContent] | None = None
+_built: dict[int, tuple[int, ReportContent]] = {}  # id(live summary) -> (max_failures, it)
 
 
 def build_content(summary: RunSummary, max_failures: int = MAX_FAILURES_SHOWN) -> ReportContent:
-    """Turn a run summary into the text of every report section. The last result is kept
-    (summaries are frozen): report.md and report.html of one build share it."""
-    global _built
-    if _built is not None and _built[0]() is summary and _built[1] == max_failures:
-        return _built[2]
-    content = _build_content(summary, max_failures)
-    _built = (weakref.ref(summary), max_failures, content)
-    return content
+    """Turn a run summary into the text of every report section. Kept while the summary
+    lives (summaries are frozen): report.md and report.html of one build share it."""
+    key = id(summary)
+    if key not in _built:
+        weakref.finalize(summary, _built.pop, key, None)
+    elif _built[key][0] == max_failures:
+        return _built[key][1]
+    _built[key] = (max_failures, _build_content(summary, max_failures))
+    return _built[key][1]
 
 
 def _case_lines(summary: RunSummary) -> tuple[CaseLine, ...]:
