@@ -7,13 +7,11 @@ pyplot, matplotlib imported on use, adapter ``i`` (in the order the points name 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.report.base import write_file, write_text
-from harness.report.charts import adapter_colour, svg
+from harness.report.charts import adapter_colour, write_png_and_svg
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -105,13 +103,7 @@ def write_bench_chart(points: Sequence[dict[str, Any]], out_dir: Path) -> list[P
         for name in (BENCH_PNG, BENCH_SVG):
             (out_dir / name).unlink(missing_ok=True)
         return []
-    buffer = io.BytesIO()
-    # No "Software" metadata: the bytes then depend only on the data, not the matplotlib build.
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return [
-        write_file(out_dir / BENCH_PNG, buffer.getvalue()),
-        write_text(out_dir / BENCH_SVG, svg(fig)),
-    ]
+    return write_png_and_svg(fig, out_dir / BENCH_PNG, out_dir / BENCH_SVG)
 
 
 def _series(points: Sequence[dict[str, Any]]) -> dict[tuple[str, str], list[dict[str, Any]]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.analysis.summarize import AdapterSummary, RunSummary
-from harness.report.base import write_file
+from harness.report.base import write_file, write_text
 from harness.report.content import TTFT_EMULATED_NOTE, ttft_label
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def _new_figure(n_adapters: int) -> Figure:
     return fig
 
 
-def _png(fig: Figure) -> bytes:
+def png(fig: Figure) -> bytes:
+    """``fig`` as PNG bytes."""
     buf = io.BytesIO()
     # No "Software" metadata: the bytes then depend only on the data, not the matplotlib build.
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -196,7 +197,12 @@ def svg(fig: Figure) -> str:
     return buf.getvalue()
 
 
+def write_png_and_svg(fig: Figure, png_path: Path, svg_path: Path) -> list[Path]:
+    """Write one figure twice: PNG for downloads and markdown, SVG for the pages."""
+    return [write_file(png_path, png(fig)), write_text(svg_path, svg(fig))]
+
+
 def write_charts(summary: RunSummary, out_dir: Path) -> list[Path]:
     """Write ``pass_rate.png``, ``latency.png`` and ``ttft.png`` into ``out_dir``."""
     figures = chart_figures(summary)
-    return [write_file(out_dir / name, _png(fig)) for name, fig in figures.items()]
+    return [write_file(out_dir / name, png(fig)) for name, fig in figures.items()]

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.analysis.history import TREND_FIGURES, AdapterPoint, HistoryDocument
-from harness.report.base import write_file, write_text
-from harness.report.charts import adapter_colour, svg
+from harness.report.charts import adapter_colour, write_png_and_svg
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -120,14 +119,7 @@ def trend_figure(doc: HistoryDocument) -> Figure | None:
 
 def write_trend_chart(doc: HistoryDocument, out_dir: Path) -> list[Path]:
     """Write ``trend.png`` and ``trend.svg`` into ``out_dir``; [] when there is nothing to draw."""
-    import io
-
     fig = trend_figure(doc)
     if fig is None:
         return []
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return [
-        write_file(out_dir / TREND_PNG, buffer.getvalue()),
-        write_text(out_dir / TREND_SVG, svg(fig)),
-    ]
+    return write_png_and_svg(fig, out_dir / TREND_PNG, out_dir / TREND_SVG)
