@@ -105,6 +105,20 @@ def _print_flips(console: Console, flipped: list[FlippedCase]) -> None:
             console.print(Text(f"    … {len(flips) - CONSOLE_FLIPS} more in compare.md"))
 
 
+def _write_outputs(
+    doc: CompareDocument, base: Path, out_dir: Path | None
+) -> tuple[Path, str, Path, Path]:
+    """Write compare.json, compare.md and compare.html; the folder, the JSON and the paths."""
+    from harness.report.compare_md import write_compare_md  # pandas: after the inputs are read
+    from harness.report.html import write_compare_html
+
+    folder = out_dir or _default_out(doc, base)
+    folder.mkdir(parents=True, exist_ok=True)
+    text = doc.model_dump_json(indent=2) + "\n"
+    (folder / COMPARE_JSON_FILE).write_text(text, encoding="utf-8")
+    return folder, text, write_compare_md(doc, folder), write_compare_html(doc, folder)
+
+
 @click.command()
 @click.argument("base", type=click.Path(path_type=Path))
 @click.argument("candidate", type=click.Path(path_type=Path), required=False)
@@ -157,9 +171,9 @@ def compare(
     except CompareInputError as exc:
         raise _usage_error(exc) from None
     # The records read live until the command ends: out of the collector's reach, they are
-    # not rescanned by every collection the statistics trigger (2 s of 100,000-record runs).
-    # Given back after, so a caller in the same process (click's runner, pytest) keeps its
-    # collector as it was; objects someone else froze are left alone.
+    # not rescanned by every collection the statistics and the reports trigger (2 s of
+    # 100,000-record runs). Given back at the end, so a caller in the same process (click's
+    # runner, pytest) keeps its collector as it was; objects someone else froze are left alone.
     freeze = gc.get_freeze_count() == 0
     if freeze:
         gc.freeze()
@@ -167,19 +181,12 @@ def compare(
         doc = compare_sources(
             base_source, cand_source, chosen, seed=seed, alpha=alpha, harness_version=__version__
         )
+        if freeze:
+            gc.freeze()  # the document too: 30,000 flipped cases are 100,000 objects
+        folder, text, md_path, html_path = _write_outputs(doc, base, out_dir)
     finally:
         if freeze:
             gc.unfreeze()
-    from harness.report.compare_md import write_compare_md  # pandas: after the inputs are read
-
-    folder = out_dir or _default_out(doc, base)
-    folder.mkdir(parents=True, exist_ok=True)
-    text = doc.model_dump_json(indent=2) + "\n"
-    (folder / COMPARE_JSON_FILE).write_text(text, encoding="utf-8")
-    md_path = write_compare_md(doc, folder)
-    from harness.report.html import write_compare_html
-
-    html_path = write_compare_html(doc, folder)
     for warning in doc.warnings:
         click.echo(f"warning: {warning}", err=True)
     if as_json:

@@ -30,28 +30,62 @@ def _drilldown(doc: CompareDocument) -> dict[str, Any]:
     several = len(doc.pairs) > 1
     ids: list[str] = []
     case_tags: list[list[int]] = []
-    cols: dict[str, list[Any]] = {k: [] for k in "cakolfxenmtiup"}
-    metrics: dict[str, int] = {}
+    sides: list[FlipSide] = []  # base then candidate of each flipped case
     for pair in doc.pairs:
         title = f"{pair.pair.candidate} vs {pair.pair.base}"
         if several:
             tags.append(title)
+            ids += [f"{title} / {flip.case_id}" for flip in pair.flipped]
+        else:
+            ids += [flip.case_id for flip in pair.flipped]
+        extra = [tags.index(title)] if several else []
+        direction = {d: [tags.index(label), *extra] for d, label in DIRECTIONS.items()}
+        case_tags += [direction[flip.direction] for flip in pair.flipped]
         for flip in pair.flipped:
-            c = len(ids)
-            ids.append(f"{title} / {flip.case_id}" if several else flip.case_id)
-            case_tags.append(
-                [tags.index(DIRECTIONS[flip.direction])] + ([tags.index(title)] if several else [])
-            )
-            for a, side in enumerate((flip.base, flip.candidate)):
-                _side(cols, metrics, c, a, side)
+            sides += (flip.base, flip.candidate)
     return {
         "v": DATA_SCHEMA,
         "mode": "compare",
         "A": _sides(doc),
         "T": tags,
-        "E": list(metrics),
+        "E": (metrics := _metric_names(sides)),
         "C": {"id": ids, "p": [""] * len(ids), "g": case_tags},
-        "R": cols,
+        "R": _side_columns(sides, {name: i for i, name in enumerate(metrics)}),
+    }
+
+
+def _metric_names(sides: list[FlipSide]) -> list[str]:
+    """Every failed expectation's name, in first-appearance order."""
+    return list(dict.fromkeys(f.name for side in sides for f in side.failing))
+
+
+def _note(side: FlipSide) -> str | None:
+    share = f"passed {side.pass_share:.0%} of {side.repeats} graded repeat(s)"
+    return f"{side.error} ({share})" if side.error else share if side.repeats > 1 else None
+
+
+def _side_columns(sides: list[FlipSide], metrics: dict[str, int]) -> dict[str, list[Any]]:
+    """The drill-down's row columns (as ``report.html``'s), one row per side, built column by
+    column: a run can flip 30,000 cases."""
+    count = len(sides)
+    nothing: list[Any] = [None] * count
+    return {
+        "c": [i // 2 for i in range(count)],
+        "a": [i % 2 for i in range(count)],
+        "k": [0] * count,
+        "o": [ERROR if s.error else PASS if s.passed else FAIL for s in sides],
+        "l": nothing,
+        "f": nothing,
+        "x": [_clip(s.output) for s in sides],
+        "e": [_note(s) for s in sides],
+        "n": [1] * count,
+        "m": [
+            [[metrics[f.name], 0, None, _clip(f.reason) or ""] for f in s.failing] for s in sides
+        ],
+        "t": nothing,
+        "i": nothing,
+        "u": [0] * count,
+        "p": nothing,
     }
 
 
@@ -64,29 +98,6 @@ def _sides(doc: CompareDocument) -> list[str]:
             f"candidate: {pair.candidate} ({doc.candidate.run_id})",
         ]
     return [f"base ({doc.base.run_id})", f"candidate ({doc.candidate.run_id})"]
-
-
-def _side(
-    cols: dict[str, list[Any]], metrics: dict[str, int], c: int, a: int, side: FlipSide
-) -> None:
-    cols["c"].append(c)
-    cols["a"].append(a)
-    cols["k"].append(0)
-    cols["o"].append(ERROR if side.error else PASS if side.passed else FAIL)
-    for key in "lftiup":
-        cols[key].append(None if key != "u" else 0)
-    cols["x"].append(_clip(side.output))
-    share = f"passed {side.pass_share:.0%} of {side.repeats} graded repeat(s)"
-    cols["e"].append(
-        f"{side.error} ({share})" if side.error else share if side.repeats > 1 else None
-    )
-    cols["n"].append(1)
-    cols["m"].append(
-        [
-            [metrics.setdefault(f.name, len(metrics)), 0, None, _clip(f.reason) or ""]
-            for f in side.failing
-        ]
-    )
 
 
 def compare_context(doc: CompareDocument) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -233,3 +234,41 @@ def test_bca_with_one_case_per_cluster_is_the_case_jackknife_and_degenerate_fall
     )
     flat = np.full(500, 0.5)
     assert bca_intervals(flat, np.full(30, 0.5), None, [0.95]) == intervals(flat, [0.95])
+
+
+def test_chunks_drawn_ahead_are_the_inline_draws_and_reused_buffers_hold_until_next() -> None:
+    """Several chunks (drawn on the producer thread) equal one inline (rows, n) draw of the
+    same seed; with reuse=True each chunk is intact while the caller holds it."""
+    plan = ResamplePlan(n=40_000, n_resamples=500, seed=9)  # 104 rows a chunk: 5 chunks
+    rng = np.random.default_rng(9)
+    expected = np.stack(
+        [
+            np.bincount(rng.integers(0, 40_000, 40_000, dtype=np.int32), minlength=40_000)
+            for _ in range(500)
+        ]
+    )
+    held = []
+    for chunk in plan.weights(reuse=True):
+        time.sleep(0.05)  # the producer draws ahead meanwhile: it must not touch this chunk
+        held.append(chunk.copy())
+    threaded = np.concatenate(held)
+    assert threaded.shape == (500, 40_000)
+    assert (threaded == expected).all()
+    kept = list(plan.weights())  # no reuse: every chunk is its own array
+    assert len(kept) == 5 and (np.concatenate(kept) == expected).all()
+
+
+def test_a_caller_that_stops_early_releases_the_drawing_thread() -> None:
+    import threading
+
+    chunks = ResamplePlan(n=40_000, n_resamples=2_000, seed=1).weights(reuse=True)
+    next(chunks)
+    chunks.close()  # the generator's finally stops and joins the producer
+    assert not [t for t in threading.enumerate() if t.name == "harness-bootstrap-draws"]
+
+
+def test_an_error_on_the_drawing_thread_reaches_the_caller() -> None:
+    groups = np.full(40_000, 40_000)  # a cluster number past the last cluster
+    plan = ResamplePlan(n=40_000, n_resamples=500, seed=1, groups=groups, n_groups=40_000)
+    with pytest.raises(IndexError):  # raised on the producer thread, re-raised here
+        np.concatenate(list(plan.counts()))

@@ -8,14 +8,16 @@ side's answer and the expectations it failed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import numpy as np
+from pydantic import ConfigDict, Field
 
 from harness.analysis.paired.sources import AdapterRecords, CaseDetail
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from numpy.typing import NDArray
 
 __all__ = ["CASE_PASS_SHARE", "FailingExpectation", "FlipSide", "FlippedCase", "flipped_cases"]
 
@@ -23,70 +25,117 @@ CASE_PASS_SHARE = 0.5
 """A case passes on a side when at least this share of its repeats passed (the run report's)."""
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+# Frozen, slotted dataclasses rather than pydantic models: a run can flip 30,000 cases, and
+# building them is 6 times faster (0.17 s against 1 s for 32,578 flips); pydantic still
+# serialises, validates and documents them as parts of the compare document.
+_FORBID = ConfigDict(extra="forbid")
 
 
-class FailingExpectation(_Frozen):
+@dataclass(frozen=True, slots=True)
+class FailingExpectation:
     """One expectation a side's answer failed, and why."""
 
-    name: str = Field(description="The expectation's metric name (contains, rouge_l, ...)")
-    reason: str = Field(description="What was expected and what came back")
+    __pydantic_config__ = _FORBID
+
+    name: Annotated[
+        str, Field(description="The expectation's metric name (contains, rouge_l, ...)")
+    ]
+    reason: Annotated[str, Field(description="What was expected and what came back")]
 
 
-class FlipSide(_Frozen):
+@dataclass(frozen=True, slots=True)
+class FlipSide:
     """One side of a flipped case: how often it passed, one answer, and why it failed."""
 
-    passed: bool = Field(description="The case's verdict on this side (pass share >= 0.5)")
-    pass_share: float = Field(description="Share of the case's graded repeats that passed")
-    repeats: int = Field(description="Graded records of the case on this side")
-    output: str | None = Field(
-        description="The answer of one repeat: the first failing one on a failing side, the "
-        "first passing one on a passing side (full text; null when the request errored)"
-    )
-    failing: list[FailingExpectation] = Field(
-        description="The expectations that answer failed (empty on a passing side)"
-    )
-    error: str | None = Field(description="The request's error, when it failed with one")
+    __pydantic_config__ = _FORBID
+
+    passed: Annotated[
+        bool, Field(description="The case's verdict on this side (pass share >= 0.5)")
+    ]
+    pass_share: Annotated[
+        float, Field(description="Share of the case's graded repeats that passed")
+    ]
+    repeats: Annotated[int, Field(description="Graded records of the case on this side")]
+    output: Annotated[
+        str | None,
+        Field(
+            description="The answer of one repeat: the first failing one on a failing side, the "
+            "first passing one on a passing side (full text; null when the request errored)"
+        ),
+    ]
+    failing: Annotated[
+        list[FailingExpectation],
+        Field(description="The expectations that answer failed (empty on a passing side)"),
+    ]
+    error: Annotated[str | None, Field(description="The request's error, when it failed with one")]
 
 
-class FlippedCase(_Frozen):
+@dataclass(frozen=True, slots=True)
+class FlippedCase:
     """A case that passed on one side and failed on the other."""
 
+    __pydantic_config__ = _FORBID
+
     case_id: str
-    direction: Literal["pass_to_fail", "fail_to_pass"] = Field(
-        description="pass_to_fail: passed on the base, fails on the candidate (a regression)"
-    )
+    direction: Annotated[
+        Literal["pass_to_fail", "fail_to_pass"],
+        Field(
+            description="pass_to_fail: passed on the base, fails on the candidate (a regression)"
+        ),
+    ]
     base: FlipSide
     candidate: FlipSide
 
 
-def _case_table(records: AdapterRecords) -> pd.DataFrame:
-    """Per graded case (first-appearance order): pass share, repeats, and the row of its first
-    passing (``row_pass``) and first failing (``row_fail``) record (-1 when none)."""
+@dataclass(frozen=True)
+class _CaseTable:
+    """Per graded case, in first-appearance order: its id, pass share, graded repeats, and
+    the row of its first passing (``row_pass``) and first failing (``row_fail``) record
+    (-1 when none)."""
+
+    ids: NDArray[np.object_]
+    share: NDArray[np.float64]
+    repeats: NDArray[np.int64]
+    row_pass: NDArray[np.int64]
+    row_fail: NDArray[np.int64]
+
+
+def _first_rows(codes: NDArray[np.intp], rows: NDArray[np.intp], k: int) -> NDArray[np.int64]:
+    """The first of ``rows`` for each code below ``k`` (-1 when a code has none)."""
+    out = np.full(k, -1, dtype=np.int64)
+    found, first = np.unique(codes, return_index=True)
+    out[found] = rows[first]
+    return out
+
+
+def _case_table(records: AdapterRecords) -> _CaseTable:
     import pandas as pd
 
     frame = records.frame
-    graded = frame.loc[~frame["missing"].to_numpy(), ["case_id", "passed"]]
-    grouped = graded.groupby("case_id", sort=False)["passed"]
-    table = pd.DataFrame({"share": grouped.mean().astype(float), "repeats": grouped.size()})
-    rows = graded.reset_index().groupby(["case_id", "passed"], sort=False)["index"].first()
-    for passed, column in ((True, "row_pass"), (False, "row_fail")):
-        found = rows.xs(passed, level="passed") if passed in rows.index.levels[1] else None
-        table[column] = -1 if found is None else found.reindex(table.index).fillna(-1)
-    typed: pd.DataFrame = table.astype({"row_pass": "int64", "row_fail": "int64"})
-    return typed
+    rows = np.flatnonzero(~frame["missing"].to_numpy(dtype=bool))
+    codes, ids = pd.factorize(frame["case_id"].to_numpy(dtype=object)[rows], sort=False)
+    passed = frame["passed"].to_numpy(dtype=bool)[rows]
+    k = len(ids)
+    repeats = np.bincount(codes, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.bincount(codes, weights=passed, minlength=k) / repeats
+    return _CaseTable(
+        ids=np.asarray(ids, dtype=object),
+        share=share,
+        repeats=repeats.astype(np.int64),
+        row_pass=_first_rows(codes[passed], rows[passed], k),
+        row_fail=_first_rows(codes[~passed], rows[~passed], k),
+    )
 
 
 def _side(records: AdapterRecords, share: float, repeats: int, row: int) -> FlipSide:
     detail: CaseDetail = records.details[row]
-    # model_construct: every value already has its field's type (a run can flip 30,000 cases)
-    return FlipSide.model_construct(
+    return FlipSide(
         passed=share >= CASE_PASS_SHARE,
         pass_share=share,
         repeats=repeats,
         output=detail.output,
-        failing=[FailingExpectation.model_construct(name=n, reason=r) for n, r in detail.failing],
+        failing=[FailingExpectation(name=n, reason=r) for n, r in detail.failing],
         error=detail.error,
     )
 
@@ -94,34 +143,39 @@ def _side(records: AdapterRecords, share: float, repeats: int, row: int) -> Flip
 def flipped_cases(base: AdapterRecords, candidate: AdapterRecords) -> list[FlippedCase]:
     """The cases both sides graded whose verdict differs: pass -> fail first.
 
-    Verdicts are compared for every case at once (pandas); models are built for the flipped
+    Verdicts are compared for every case at once (numpy); sides are built for the flipped
     cases only.
     """
-    joined = _case_table(base).join(_case_table(candidate).add_suffix("_c"), how="inner")
-    was = joined["share"].to_numpy() >= CASE_PASS_SHARE
-    now = joined["share_c"].to_numpy() >= CASE_PASS_SHARE
-    flipped = joined[was != now]
+    import pandas as pd
+
+    b, c = _case_table(base), _case_table(candidate)
+    at = pd.Index(c.ids).get_indexer(pd.Index(b.ids))  # each base case's position on the candidate
+    both = np.flatnonzero(at >= 0)
+    was = b.share[both] >= CASE_PASS_SHARE
+    now = c.share[at[both]] >= CASE_PASS_SHARE
+    flipped = both[was != now]
     # pass -> fail first, each group in the base's case order (a stable sort)
-    flipped = flipped.iloc[(flipped["share"] < CASE_PASS_SHARE).to_numpy().argsort(kind="stable")]
+    flipped = flipped[(b.share[flipped] < CASE_PASS_SHARE).argsort(kind="stable")]
     out = []
-    for (
-        case_id,
-        share,
-        repeats,
-        row_pass,
-        row_fail,
-        share_c,
-        repeats_c,
-        pass_c,
-        fail_c,
-    ) in flipped.itertuples(name=None):
+    for i, j in zip(flipped.tolist(), at[flipped].tolist(), strict=True):
+        share, share_c = float(b.share[i]), float(c.share[j])
         regression = share >= CASE_PASS_SHARE
         out.append(
-            FlippedCase.model_construct(
-                case_id=str(case_id),
+            FlippedCase(
+                case_id=str(b.ids[i]),
                 direction="pass_to_fail" if regression else "fail_to_pass",
-                base=_side(base, share, repeats, row_pass if regression else row_fail),
-                candidate=_side(candidate, share_c, repeats_c, fail_c if regression else pass_c),
+                base=_side(
+                    base,
+                    share,
+                    int(b.repeats[i]),
+                    int(b.row_pass[i] if regression else b.row_fail[i]),
+                ),
+                candidate=_side(
+                    candidate,
+                    share_c,
+                    int(c.repeats[j]),
+                    int(c.row_fail[j] if regression else c.row_pass[j]),
+                ),
             )
         )
     return out
