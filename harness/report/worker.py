@@ -1,11 +1,12 @@
 """A second process that loads the reporting stack while a run is still running.
 
-Why: pandas, matplotlib and Jinja2 take about a second to import, and a short run would
-otherwise spend most of its wall time on them after its last request. On a machine with two
-or more cores, ``harness run`` starts this worker at launch: it imports the stack on the other
-core, waits for one JSON request on stdin (``{"run_dir": ..., "names": [...] | null}``), writes
-the reports from the records on disk (as ``harness report`` does) and answers one JSON line:
-``{"written": [paths]}``, ``{"error": message}`` for a user error, or ``{"crash": traceback}``.
+Why: pandas, scipy.stats, matplotlib and Jinja2 take about two seconds to import, and a short
+run would otherwise spend most of its wall time on them after its last request. On a machine
+with two or more cores, ``harness run`` starts this worker at launch: it imports the stack on
+the other core, waits for one JSON request on stdin (``{"run_dir": ..., "names": [...] |
+null}``), writes the reports from the records on disk (as ``harness report`` does) and answers
+one JSON line: ``{"written": [paths]}``, ``{"error": message}`` for a user error, or
+``{"crash": traceback}``.
 A missing, crashed or late worker costs nothing but time: the run then writes its reports
 itself. The worker receives a folder path only, never options or secrets.
 
@@ -24,15 +25,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.report.forked import ENV_SWITCH, usable_cores
 
 __all__ = ["ENV_SWITCH", "ReportWorker", "main", "preload"]
-
-ENV_SWITCH = "HARNESS_REPORT_WORKER"
-
-
-def _cores() -> int:
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 class ReportWorker:
@@ -51,7 +46,7 @@ class ReportWorker:
     @classmethod
     def start_if_useful(cls) -> ReportWorker | None:
         """A started worker when a second core can host it and it is not switched off."""
-        if os.environ.get(ENV_SWITCH, "").strip() == "0" or _cores() < 2:
+        if os.environ.get(ENV_SWITCH, "").strip() == "0" or usable_cores() < 2:
             return None
         try:
             return cls()
@@ -113,6 +108,7 @@ def preload() -> None:
     """
     import io
 
+    import scipy.stats  # type: ignore[import-untyped,unused-ignore]  # noqa: F401  (1 s)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
