@@ -6,7 +6,7 @@ calling a model. Only scalar columns (and the text of failing cases, clipped) ar
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import combinations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -48,6 +48,7 @@ __all__ = [
     "Outcome",
     "RunSummary",
     "TEXT_LIMIT",
+    "adapter_order",
     "clip_text",
     "summarize_records",
     "summarize_run",
@@ -342,6 +343,13 @@ def summarize_records(manifest: RunManifest, records: Iterable[CaseRecord]) -> R
     return summarize_columns(manifest, RecordColumns.of_records(records))
 
 
+def adapter_order(manifest: RunManifest, columns: RecordColumns) -> list[str]:
+    """The summary's adapters: the manifest's, in the order the user wrote, then any others
+    the records name. Judge adapters only grade outputs; they have no cases of their own."""
+    names = [a.name for a in manifest.adapters if a.role != "judge"]
+    return names + [n for n in columns.adapters if n not in names]
+
+
 def summarize_columns(manifest: RunManifest, columns: RecordColumns) -> RunSummary:
     """Summarise a run's counted records (:func:`~harness.records.columns.read_columns`).
 
@@ -349,11 +357,8 @@ def summarize_columns(manifest: RunManifest, columns: RecordColumns) -> RunSumma
     of the run reads the records once (:meth:`RunSummary.records`, :meth:`RunSummary.frames`).
     """
     codes = RecordCodes(columns)
-    # Adapter order: the manifest's (the order the user wrote), then any others seen.
-    # Judge adapters only grade outputs; they have no cases of their own to summarise.
     infos = {a.name: a for a in manifest.adapters if a.role != "judge"}
-    names = list(infos)
-    names += [n for n in columns.adapters if n not in infos]
+    names = adapter_order(manifest, columns)
     rows = {n: codes.rows(n) for n in names}
     counted = {n: codes.pass_shares(rows[n]) for n in names}
     adapters = tuple(_adapter_summary(n, infos.get(n), codes, rows[n], counted[n]) for n in names)
@@ -462,8 +467,14 @@ def _flakiness(codes: RecordCodes) -> tuple[tuple[FlakyCase, ...], int]:
     return tuple(flaky), repeated
 
 
-def summarize_run(run_dir: Path) -> RunSummary:
-    """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``, read once)."""
+def summarize_run(
+    run_dir: Path, *, on_read: Callable[[RunManifest, RecordColumns], None] | None = None
+) -> RunSummary:
+    """Summarise the run saved in ``run_dir`` (``run.json`` + ``results.jsonl``, read once).
+
+    ``on_read`` sees the records as soon as they are read, before the statistics: a report
+    can start its own work on them then (``report.html`` builds its drill-down meanwhile).
+    """
     if not (run_dir / MANIFEST_FILE).is_file():
         raise HarnessError(f"{run_dir}: not a run folder (no {MANIFEST_FILE})")
     manifest = read_manifest(run_dir)
@@ -471,4 +482,7 @@ def summarize_run(run_dir: Path) -> RunSummary:
     # collector, left on, would rescan all of them again and again while they are made (2 s
     # of a 400,000-record run).
     with gc_paused():
-        return summarize_columns(manifest, read_columns(run_dir))
+        columns = read_columns(run_dir)
+        if on_read is not None:
+            on_read(manifest, columns)
+        return summarize_columns(manifest, columns)

@@ -153,9 +153,7 @@ def _print_plan(console: Console, entry: PairPlan) -> None:
     help="The change in latency to detect, e.g. 10% (a ratio of per-case latencies).",
 )
 @probability_option("--power", 0.8, "Chance of detecting the change when it is there.")
-@probability_option(
-    "--alpha", 0.05, "Chance of a false alarm when there is no change (two-sided)."
-)
+@probability_option("--alpha", 0.05, "Chance of a false alarm when there is no change (two-sided).")
 @pair_option(
     "Plan the comparison of these two adapters of RUN (repeatable). Default: the run's "
     "two adapters, or each adapter against its next version when it has one or more than two."

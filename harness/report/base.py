@@ -8,16 +8,18 @@ third-party reporters use the ``harness.reporters`` entry-point group.
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from harness.registry import Registry
+from harness.report.files import write_file, write_text
 
 if TYPE_CHECKING:
     from harness.analysis.summarize import RunSummary
+    from harness.records import RunManifest
+    from harness.records.columns import RecordColumns
 
 __all__ = ["Reporter", "reporters", "write_file", "write_reports", "write_text"]
 
@@ -61,23 +63,6 @@ reporters.add(
 )
 
 
-def write_file(path: Path, data: bytes) -> Path:
-    """Write ``data`` via a temporary file and rename, so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write a text report (UTF-8) as :func:`write_file` does, scrubbed of the secrets of a
-    run in effect in this process: reports are built from files already scrubbed, this is
-    the last line of defence for a report written in the run's own process."""
-    from harness.records.redaction import current
-
-    return write_file(path, current().text(text).encode("utf-8"))
-
-
 def write_reports(
     run_dir: Path,
     names: Sequence[str] | None = None,
@@ -105,14 +90,30 @@ def _write_reports(
     wanted = list(dict.fromkeys(names)) if names is not None else reporters.names()
     entries = [reporters.entry(name) for name in wanted]
     entries.sort(key=lambda e: int(e.metadata.get("order", 100)))
-    summary = summarize_run(run_dir)
-    duplicates = summary.records(run_dir).duplicates
-    if duplicates and warn is not None:
-        warn(f"{run_dir / RESULTS_FILE}: {duplicates.describe()}")
-    written: list[Path] = []
-    for entry in entries:
-        written += entry.load()(summary, run_dir)
-    return written
+    # report.html's drill-down needs the records only: on a second core it is built while
+    # this process computes the statistics (the one report that can start that early)
+    on_read = _start_html_drilldown if "html" in wanted else None
+    try:
+        summary = summarize_run(run_dir, on_read=on_read)
+        duplicates = summary.records(run_dir).duplicates
+        if duplicates and warn is not None:
+            warn(f"{run_dir / RESULTS_FILE}: {duplicates.describe()}")
+        written: list[Path] = []
+        for entry in entries:
+            written += entry.load()(summary, run_dir)
+        return written
+    finally:
+        if on_read is not None:
+            from harness.report.html import discard_drilldowns
+
+            discard_drilldowns()
+
+
+def _start_html_drilldown(manifest: RunManifest, records: RecordColumns) -> None:
+    from harness.analysis.summarize import adapter_order
+    from harness.report.html import start_drilldown
+
+    start_drilldown(records, adapter_order(manifest, records))
 
 
 @contextmanager

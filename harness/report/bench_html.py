@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.report.base import write_text
 from harness.report.bench_chart import BENCH_PNG, BENCH_SVG, bench_adapters
 from harness.report.charts import adapter_colour
+from harness.report.files import write_text
 
 __all__ = ["BENCH_HTML", "BenchHighlight", "bench_context", "write_bench_html"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.analysis.summarize import AdapterSummary, RunSummary
-from harness.report.base import write_file, write_text
 from harness.report.content import TTFT_EMULATED_NOTE, ttft_label
+from harness.report.files import write_file, write_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -13,13 +13,13 @@ from pathlib import Path
 from harness.analysis.paired.document import CompareDocument, PairEntry
 from harness.analysis.paired.flips import FlippedCase, FlipSide
 from harness.analysis.text import clip_text
-from harness.report.base import write_text
 from harness.report.compare_format import (
     VERDICT_LABELS,
     figure_cells,
     figure_label,
     grouped_notes,
 )
+from harness.report.files import write_text
 from harness.report.markdown import md_code, md_text
 from harness.report.md_limit import fit_markdown
 

@@ -18,7 +18,7 @@ from harness.analysis.counting import record_key_of
 from harness.errors import HarnessError
 from harness.records import CaseRecord
 from harness.records.store import MANIFEST_FILE, RecordKey, read_records
-from harness.report.base import write_file, write_text
+from harness.report.files import write_file, write_text
 
 if TYPE_CHECKING:
     import pandas as pd

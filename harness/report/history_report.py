@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.analysis.history import AdapterPoint, HistoryDocument
-from harness.report.base import write_text
 from harness.report.content import NOT_RUN, Table, format_ms
+from harness.report.files import write_text
 from harness.report.markdown import md_table, md_text
 from harness.report.md_limit import fit_markdown
 from harness.report.trend_chart import TREND_PNG, write_trend_chart

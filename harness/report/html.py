@@ -11,6 +11,7 @@ run script), so nothing loads from the network.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,22 +19,25 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from harness.analysis.summarize import RunSummary
-from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import build_content, ttft_label
-from harness.report.forked import Forked
+from harness.report.files import write_text
+from harness.report.forked import Forked, can_fork
 from harness.report.html_charts import chart
-from harness.report.html_data import case_data, pack_json, split_texts
+from harness.report.html_data import AdapterExtras, case_data, pack_json, split_texts
 from harness.report.html_view import extras_table, forest_rows, run_cards
 
 if TYPE_CHECKING:
     from harness.analysis.paired.document import CompareDocument
+    from harness.records.columns import RecordColumns
 
 __all__ = [
     "COMPARE_HTML_FILE",
     "HTML_FILE",
+    "discard_drilldowns",
     "pack_blocks",
     "render_page",
+    "start_drilldown",
     "write_compare_html",
     "write_html",
 ]
@@ -117,31 +121,74 @@ def _summary_charts(summary: RunSummary, out_dir: Path) -> list[dict[str, str]]:
     return [c for c in made if c is not None]
 
 
+@dataclass(frozen=True)
+class _Drilldown:
+    """report.html's drill-down, packed, with what the page's other parts take from it."""
+
+    names: list[str]
+    blocks: dict[str, tuple[str, Markup]]
+    extras: dict[str, AdapterExtras]
+    tag_rates: dict[str, dict[str, tuple[int, int]]]
+
+
+def _drilldown(records: RecordColumns, names: list[str]) -> _Drilldown:
+    cases = case_data(records, names)
+    cases.data["mode"] = "run"
+    return _Drilldown(names, pack_blocks(cases.data), cases.extras, cases.tag_rates)
+
+
+_EARLY: dict[int, tuple[RecordColumns, Forked[_Drilldown]]] = {}
+"""Drill-downs started before the statistics, by the identity of the records they read."""
+
+
+def start_drilldown(records: RecordColumns, names: list[str]) -> None:
+    """Start building report.html's drill-down from ``records`` in a forked child now, while
+    the caller computes the run's statistics (``summarize_run(on_read=...)``); ``names``:
+    the summary's adapter order. Nothing happens where no child can be forked."""
+    if can_fork():
+        _EARLY[id(records)] = (records, Forked(lambda: _drilldown(records, names)))
+
+
+def discard_drilldowns() -> None:
+    """Stop every drill-down started early that no report took (a build failed before)."""
+    while _EARLY:
+        _, (_, job) = _EARLY.popitem()
+        job.close()
+
+
+def _take_drilldown(records: RecordColumns, names: list[str]) -> _Drilldown:
+    records_read, job = _EARLY.pop(id(records), (None, None))
+    if job is None or records_read is not records:
+        return _drilldown(records, names)
+    with job:
+        found = job.result()
+    return found if found.names == names else _drilldown(records, names)
+
+
 def write_html(summary: RunSummary, out_dir: Path) -> list[Path]:
     """Write ``report.html`` for the run in ``out_dir``; the drill-down is made from the records
     the summary read (read from ``out_dir`` only when the summary holds none).
 
-    The forest plot and the other summary charts are drawn in forked children on other cores
-    (:mod:`harness.report.forked`) while this process builds and packs the drill-down.
+    Work is spread over the cores where forking is safe (:mod:`harness.report.forked`): the
+    drill-down may have been started before the statistics (:func:`start_drilldown`), and
+    the forest plot and the other summary charts are drawn in children meanwhile.
     """
     from harness.report.html_charts import tag_heatmap_svg
 
+    names = summary.adapter_names
     with (
         Forked(lambda: _forest_chart(summary)) as forest,
         Forked(lambda: _summary_charts(summary, out_dir)) as others,
     ):
-        cases = case_data(summary.records(out_dir), summary.adapter_names)
-        cases.data["mode"] = "run"
-        heatmap = chart(
-            "Pass rate per tag", tag_heatmap_svg(cases.tag_rates, summary.adapter_names)
-        )
+        drill = _take_drilldown(summary.records(out_dir), names)
+        heatmap = chart("Pass rate per tag", tag_heatmap_svg(drill.tag_rates, names))
         content = build_content(summary)
         context = {
             "title": content.title,
             "c": content,
             "cards": run_cards(summary),
-            "extras": extras_table(summary, cases.extras),
-            "blocks": pack_blocks(cases.data),
+            "extras": extras_table(summary, drill.extras),
+            "blocks": drill.blocks,
         }
         charts = forest.result() + others.result() + ([heatmap] if heatmap else [])
     text = render_page("report.html.j2", charts=charts, **context)

@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from harness.analysis.summarize import RunSummary, clip_text
-from harness.report.base import write_text
 from harness.report.charts import CHART_TITLES
 from harness.report.content import ReportContent, Table, build_content
+from harness.report.files import write_text
 from harness.report.md_limit import GITHUB_COMMENT_LIMIT, fit_markdown
 
 __all__ = [

@@ -12,7 +12,7 @@ from pathlib import Path
 from harness.analysis.summarize import RunSummary
 from harness.analysis.summary_document import build_summary_document, describe
 from harness.analysis.summary_extras import extras_of
-from harness.report.base import write_text
+from harness.report.files import write_text
 
 __all__ = ["SUMMARY_FILE", "write_summary_json"]
 

@@ -106,14 +106,24 @@ def test_leaving_early_kills_and_reaps_the_child() -> None:
 def test_report_html_is_the_same_built_with_children_or_in_one_process(
     comparison_run: Path, tmp_path: Path
 ) -> None:
+    """With forking on, the drill-down is built in a child started before the statistics;
+    off, in the process itself: the same bytes either way."""
     alone = tmp_path / "alone"
     shutil.copytree(comparison_run, alone)
     code = """
-        import sys
+        import os, sys
         from pathlib import Path
+        import harness.report.html as html
         from harness.report import write_reports
+        parent, build = os.getpid(), html._drilldown
+        def spy(records, names):
+            where = "child" if os.getpid() != parent else "parent"
+            print("drill-down built in the", where, flush=True)
+            return build(records, names)
+        html._drilldown = spy
         write_reports(Path(sys.argv[1]), ["html"])
         """
+    said = {}
     for run_dir, switch in ((comparison_run, "1"), (alone, "0")):
         done = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(code), str(run_dir)],
@@ -124,6 +134,8 @@ def test_report_html_is_the_same_built_with_children_or_in_one_process(
             check=False,
         )
         assert done.returncode == 0, done.stderr
+        said[switch] = done.stdout.strip()
+    assert said == {"1": "drill-down built in the child", "0": "drill-down built in the parent"}
     forked = (comparison_run / "report.html").read_bytes()
     assert forked == (alone / "report.html").read_bytes()
     assert forked.count(b"data:image/svg+xml") >= 4  # the children's charts are in it
