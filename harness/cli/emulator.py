@@ -72,12 +72,14 @@ def serve(config: Path | None, port: int, host: str, seed: int | None) -> None:
     try:
         for sig in _SIGNALS if own_signals else ():
             previous[sig] = signal.signal(sig, _on_signal)
-        click.echo(base_url)
+        # The banner first, the URL last: whoever read the URL (a script, a test) may signal
+        # at once, and a signal between the two would otherwise cut the banner short.
         click.echo(f"OpenAI-compatible API: {server.openai_base_url}", err=True)
         for m in cfg.models:
             label = f"slug {m.slug}" if m.is_base else f"base {m.base_model}"
             click.echo(f"  {m.type:<12} {m.model_id}  {m.name} ({label})", err=True)
         click.echo(f"serving {len(cfg.models)} models (seed {cfg.seed}); Ctrl-C to stop", err=True)
+        click.echo(base_url)
         while True:
             time.sleep(3600)
     except (KeyboardInterrupt, _StopServing):

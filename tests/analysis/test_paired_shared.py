@@ -32,9 +32,9 @@ def test_each_pair_equals_its_own_comparison_and_case_sets_share_their_draws(
     drawn = []
     weights = ResamplePlan.weights
 
-    def counting(self: ResamplePlan) -> object:
+    def counting(self: ResamplePlan, **options: bool) -> object:
         drawn.append(self.n)
-        return weights(self)
+        return weights(self, **options)
 
     monkeypatch.setattr(ResamplePlan, "weights", counting)
     together = compare_many(frames, pairs, higher_is_better={}, n_resamples=400)
@@ -81,8 +81,8 @@ def test_the_products_run_on_one_blas_thread_and_the_count_is_restored() -> None
         seen = []
         original = ResamplePlan.weights
 
-        def watching(self: ResamplePlan) -> object:
-            for chunk in original(self):
+        def watching(self: ResamplePlan, **options: bool) -> object:
+            for chunk in original(self, **options):
                 seen.append(blas_threads())
                 yield chunk
 

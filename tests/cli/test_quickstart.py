@@ -13,8 +13,11 @@ from tests.cli.conftest import REPO, RunCli
 
 @pytest.fixture(scope="module")
 def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str, int]:
+    import os
     import subprocess
     import sys
+
+    from harness.report.forked import ENV_SWITCH
 
     out = tmp_path_factory.mktemp("qs")
     proc = subprocess.run(
@@ -32,6 +35,7 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str,
         capture_output=True,
         text=True,
         timeout=180,
+        env={**os.environ, ENV_SWITCH: "1"},  # as a user runs it: report worker and all
     )
     return out / "qs", proc.stdout, proc.stderr, proc.returncode
 

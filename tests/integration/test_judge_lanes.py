@@ -68,13 +68,18 @@ class _Watch:
 
     def run(self) -> None:
         seen = 0
-        while not self._stop.is_set():
+        while True:
+            # one last sample after the stop: a request counted since the previous one (the
+            # run's last, just before it returned) would otherwise be missed
+            stopping = self._stop.is_set()
             stats = self.server.stats()
             now = time.monotonic()
             self.peak_in_flight = max(self.peak_in_flight, stats["in_flight"])
             asked = _completions(stats)
             self.done_at += [now] * (asked - seen)
             seen = asked
+            if stopping:
+                return
             time.sleep(0.005)
 
 

@@ -27,7 +27,7 @@ def _python(code: str, **env: str) -> str:
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, ENV_SWITCH: "1", **env},
         timeout=120,
         check=False,
     )

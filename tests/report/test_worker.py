@@ -14,6 +14,12 @@ from harness.report import write_reports
 from harness.report.worker import ENV_SWITCH, ReportWorker
 
 
+@pytest.fixture(autouse=True)
+def _worker_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On here (the suite's conftest switches it off for everyone else)."""
+    monkeypatch.setenv(ENV_SWITCH, "1")
+
+
 def test_worker_writes_the_same_reports_as_the_process_itself(
     comparison_run: Path, tmp_path: Path
 ) -> None:
