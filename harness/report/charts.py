@@ -192,7 +192,7 @@ def svg(fig: Figure) -> str:
     import matplotlib
 
     buf = io.StringIO()
-    with matplotlib.rc_context({"svg.hashsalt": "harness", "svg.fonttype": "none"}):
+    with matplotlib.rc_context({"svg.hashsalt": "harness"}):  # fixed ids: same data, same bytes
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
 

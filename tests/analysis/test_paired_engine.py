@@ -71,6 +71,23 @@ def test_a_single_case_gives_figures_but_no_verdict_and_no_mde() -> None:
     assert any("only 1 paired cases" in note for note in result.notes)
 
 
+def test_a_score_its_test_cannot_call_with_so_few_cases_has_no_mde_not_zero() -> None:
+    """Three cases that all gain 1.0: no spread, so the t formula says any change is seen
+    (0.0), but the signed-rank test's best p with 3 cases is 2/2**3 = 0.25: nothing can be
+    called, and the MDE must say so (None), not claim 0."""
+    ids = ["a", "b", "c"]
+    few = _compare(
+        table(ids, [True] * 3, **{"fmt": [0.0] * 3}), table(ids, [True] * 3, **{"fmt": [1.0] * 3})
+    )
+    score = _figure(few, "score:fmt")
+    assert (score.delta, score.verdict, score.mde) == (1.0, "no_difference", None)
+    # with 40 cases the same test reaches the level, and the MDE of a spread of zero is 0
+    many = _compare(
+        table(IDS, [True] * 40, fmt=[0.0] * 40), table(IDS, [True] * 40, fmt=[1.0] * 40)
+    )
+    assert (_figure(many, "score:fmt").verdict, _figure(many, "score:fmt").mde) == ("better", 0.0)
+
+
 def test_cases_on_one_side_only_are_listed_sorted_and_left_out() -> None:
     base_ids, candidate_ids = IDS[:30], IDS[10:]
     result = _compare(

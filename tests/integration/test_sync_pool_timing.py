@@ -3,8 +3,8 @@
 A generic llama-index LLM that only implements ``complete``/``stream_complete`` runs in the
 runner's thread pool. Each call sleeps a fixed delay; run through the real Driver and
 ``run_suite`` at a concurrency above the pool's size, every record's latency must be that
-delay (within a tolerance for a loaded machine), and the waits must show in
-``queue_wait_ms``. A call that times out frees its slot, says its thread may still be
+delay (within a tolerance; one record in ten may be late on a loaded machine), and the waits
+must show in ``queue_wait_ms``. A call that times out frees its slot, says its thread may still be
 running, and stops being read at its next chunk.
 """
 
@@ -105,7 +105,11 @@ def assert_latency_is_the_delay(records: list[CaseRecord]) -> None:
     latencies = [r.latency_ms for r in records if r.latency_ms is not None]
     assert len(latencies) == len(records)
     assert statistics.median(latencies) <= DELAY_MS + TOLERANCE_MS, sorted(latencies)
-    assert DELAY_MS - 1 <= min(latencies) and max(latencies) <= DELAY_MS + WORST_MS, latencies
+    assert DELAY_MS - 1 <= min(latencies), latencies
+    # A wait counted as latency adds a whole delay to every record that waited (half of them
+    # or more here); one record late by a descheduled thread is the machine, not the harness.
+    late = [x for x in latencies if x > DELAY_MS + WORST_MS]
+    assert len(late) <= max(1, len(latencies) // 10), sorted(latencies)
 
 
 def _drive(

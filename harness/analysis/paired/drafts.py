@@ -33,6 +33,7 @@ __all__ = [
     "MdeRule",
     "mde_or_none",
     "mean_mde",
+    "signed_rank_reaches",
 ]
 
 PERCENTILES = (50.0, 95.0)
@@ -57,10 +58,26 @@ figures Holm adjusts together, the level a figure must reach to be called whatev
 others do)."""
 
 
-def mean_mde(n: int, spread: float, *, floor: Callable[[float], float] | None = None) -> MdeRule:
-    """MDE rule of a mean of ``n`` per-case differences with this spread (>= ``floor``)."""
+def signed_rank_reaches(n: int) -> Callable[[float], bool]:
+    """Whether a two-sided signed-rank (or sign) test of ``n`` paired cases can reach a level
+    at all: its smallest p-value, every difference of one sign, is 2 / 2**n (0.0625 at 5)."""
+    return lambda alpha: n >= 1 and 2.0 ** (1 - n) <= alpha
+
+
+def mean_mde(
+    n: int,
+    spread: float,
+    *,
+    floor: Callable[[float], float] | None = None,
+    reaches: Callable[[float], bool] | None = None,
+) -> MdeRule:
+    """MDE rule of a mean of ``n`` per-case differences with this spread (>= ``floor``);
+    None at a level the figure's test cannot reach with ``n`` cases (``reaches``), where a
+    spread of zero would otherwise claim that any change could be seen."""
 
     def rule(alpha: float) -> float | None:
+        if reaches is not None and not reaches(alpha):
+            return None
         mde = mde_or_none(mde_mean_paired(n, spread, alpha=alpha))
         if mde is not None and floor is not None:
             mde = max(mde, floor(alpha))

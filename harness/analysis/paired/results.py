@@ -66,7 +66,9 @@ class FigureResult(BaseModel):
     mde: float | None = Field(
         description="Smallest |delta| detectable at 80% power with these cases, in delta's "
         "unit, at the two-sided level alpha / (figures Holm adjusts together): a change this "
-        "large is called whatever the other figures show. None with fewer than two cases."
+        "large is called whatever the other figures show. None with fewer than two cases, or "
+        "when the figure's test cannot reach that level with so few cases (a signed-rank test "
+        "of n cases never goes below p = 2 / 2**n).",
     )
     method: str = Field(description="The named test and interval.")
     unit: str = Field(description="share, ms, tokens/s or score.")

@@ -33,6 +33,7 @@ from harness.analysis.paired.drafts import (
     finite_or_none,
     mde_or_none,
     mean_mde,
+    signed_rank_reaches,
 )
 from harness.analysis.paired.power import exact_discordant_floor, mde_proportion_paired
 from harness.analysis.paired.significance import (
@@ -196,16 +197,18 @@ def score_figure(
     diffs = col.diffs
 
     def finish(draws: BootstrapDraws) -> FigureDraft:
+        reaches = None
         if ctx.clustered:
             test, spread = clustered_test(ctx, diffs, col.ok)
             method = CLUSTER_METHOD
         else:
             test, spread = wilcoxon_test(diffs), sample_sd(diffs)
+            reaches = signed_rank_reaches(int(diffs.size))
             method = (
                 "Wilcoxon signed-rank test (zeros split) on per-case differences; "
                 "paired bootstrap BCa interval of the mean difference"
             )
-        mde = mean_mde(int(diffs.size), spread)
+        mde = mean_mde(int(diffs.size), spread, reaches=reaches)
         notes = []
         if col.one_sided_only:
             notes.append(f"{col.one_sided_only} cases scored on one side only were left out")
