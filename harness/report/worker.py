@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -100,15 +101,16 @@ class ReportWorker:
                 stream.close()
 
 
-def preload() -> None:
+def preload(asked: Callable[[], bool] = lambda: False) -> None:
     """Import what writing the built-in reports needs, and draw once: the slow part, done early.
 
     The throwaway figure loads fonts and the PNG writer (about 0.1 s the first time), so the
-    real charts start warm.
+    real charts start warm. scipy.stats (the in-run comparison's paired tests, about 1 s)
+    comes last, and only while no request has come (``asked``): a short run, one adapter and
+    no pairs, would otherwise wait for an import its reports may never use.
     """
     import io
 
-    import scipy.stats  # type: ignore[import-untyped,unused-ignore]  # noqa: F401  (1 s)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -124,12 +126,22 @@ def preload() -> None:
     axes.boxplot([[1.0, 2.0, 3.0]])
     axes.set_title("warm-up")
     figure.savefig(io.BytesIO(), format="png")
+    if not asked():
+        import scipy.stats  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
+
+
+def _request_waiting() -> bool:
+    """Whether the run's request is already on stdin (POSIX pipes; elsewhere: assume not)."""
+    try:
+        return bool(select.select([sys.stdin], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def main() -> int:
     reply: dict[str, object]
     try:
-        preload()
+        preload(_request_waiting)
         line = sys.stdin.readline()
         if not line.strip():
             return 0  # the run ended without reports (failed, interrupted, --no-reports)

@@ -79,3 +79,18 @@ def test_close_stops_a_waitingReportWorker() -> None:
 def test_switched_off_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_SWITCH, "0")
     assert ReportWorker.start_if_useful() is None
+
+
+def test_scipy_is_preloaded_only_while_no_request_has_come() -> None:
+    """A short one-adapter run must not wait for an import its reports may not use."""
+    code = (
+        "import sys\nfrom harness.report.worker import preload\n"
+        "preload(lambda: sys.argv[1] == 'asked')\nprint('scipy.stats' in sys.modules)\n"
+    )
+    said = {
+        arg: subprocess.run(
+            [sys.executable, "-c", code, arg], capture_output=True, text=True, timeout=120
+        ).stdout.strip()
+        for arg in ("asked", "waiting")
+    }
+    assert said == {"asked": "False", "waiting": "True"}
