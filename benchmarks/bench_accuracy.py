@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from _emulator import emulator_process  # benchmarks/_emulator.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -39,16 +39,6 @@ CONFIG = {
         }
     ]
 }
-_CHILD = """
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from harness.emulator import EmulatorConfig, EmulatorServer
-server = EmulatorServer(EmulatorConfig.model_validate(json.loads(sys.argv[1])))
-server.start()
-print(server.openai_base_url, flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 async def bare(api_base: str, concurrency: int, requests: int) -> tuple[list[float], list[float]]:
@@ -106,16 +96,8 @@ def _fmt(values: list[float]) -> str:
 
 
 def main() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    api_base = proc.stdout.readline().strip()
     rows: list[dict[str, Any]] = []
-    try:
+    with emulator_process(CONFIG, openai=True) as (api_base, _):
         harness(api_base, 4, 8)  # warm imports
         for concurrency, requests in ((1, 60), (64, 640)):
             b_ttft, b_lat = asyncio.run(bare(api_base, concurrency, requests))
@@ -129,9 +111,6 @@ def main() -> None:
                     "h_lat": h_lat,
                 }
             )
-    finally:
-        proc.stdin.close()
-        proc.wait(30)
     print(f"# measured minus injected (TTFT {TTFT_MS:g} ms, total {TOTAL_MS:g} ms), median")
     for r in rows:
         dt = statistics.median(r["h_ttft"]) - statistics.median(r["bare_ttft"])

@@ -10,15 +10,15 @@ Run: python benchmarks/bench_gradient.py   (about 30 s; the emulator runs in its
 
 from __future__ import annotations
 
-import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from _emulator import emulator_process  # benchmarks/_emulator.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -36,15 +36,6 @@ CONFIG: dict[str, Any] = {
         },
     ]
 }
-_CHILD = """
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from harness.emulator import EmulatorConfig, EmulatorServer
-server = EmulatorServer(EmulatorConfig.model_validate(json.loads(sys.argv[1])))
-print(server.start(), flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 def _sdk_api(base_url: str) -> Any:
@@ -113,15 +104,7 @@ def harness_run(base_url: str, concurrency: int, requests: int) -> tuple[float, 
 
 
 def main() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    base_url = proc.stdout.readline().strip()
-    try:
+    with emulator_process(CONFIG) as (base_url, _):
         harness_run(base_url, 8, 50)  # warm imports
         n = 3000
         sdk_s, _ = bare_sdk(base_url, 64, n)
@@ -141,9 +124,6 @@ def main() -> None:
             f"(recorded latency median {statistics.median(run_lat) * 1000:.3f} ms); "
             f"added {run1_s / m * 1000 - sdk1_s / m * 1000:+.3f} ms per request"
         )
-    finally:
-        proc.stdin.close()
-        proc.wait(30)
 
 
 if __name__ == "__main__":

@@ -18,16 +18,16 @@ The machine's load average is printed with the figures: on a shared machine they
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from _emulator import emulator_process  # benchmarks/_emulator.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -42,15 +42,6 @@ CONFIG: dict[str, Any] = {
         {"name": "long", "slug": "long", "default": LONG},
     ]
 }
-_CHILD = """
-import json, sys
-sys.path.insert(0, sys.argv[2])
-from harness.emulator import EmulatorConfig, EmulatorServer
-server = EmulatorServer(EmulatorConfig.model_validate(json.loads(sys.argv[1])))
-print(server.start(), flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 def _suite(tmp: Path, base_url: str, concurrency: int, heavy: bool) -> Path:
@@ -123,24 +114,16 @@ def main() -> None:
 
     os.environ["PYTHONPATH"] = str(REPO)  # Ray's workers import this checkout
     ray.init(include_dashboard=False, log_to_driver=False, logging_level="ERROR")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _CHILD, json.dumps(CONFIG), str(REPO)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    base_url = proc.stdout.readline().strip()
     results: dict[str, Any] = {"load_before": os.getloadavg()}
     try:
-        with tempfile.TemporaryDirectory() as name:
+        with emulator_process(CONFIG) as (base_url, pid), tempfile.TemporaryDirectory() as name:
             tmp = Path(name)
             fast = _suite(tmp, base_url, 64, heavy=False)
             heavy = _suite(tmp, base_url, 16, heavy=True)
-            _run(fast, tmp, "warm", 200, proc.pid)  # imports, connections
+            _run(fast, tmp, "warm", 200, pid)  # imports, connections
             for label, options in _configs([1, 2, 4]):
                 results[f"fast {label}"] = _run(
-                    fast, tmp, f"f-{label.replace(' ', '')}", args.requests, proc.pid, **options
+                    fast, tmp, f"f-{label.replace(' ', '')}", args.requests, pid, **options
                 )
                 print(label, results[f"fast {label}"], os.getloadavg(), flush=True)
             for label, options in _configs([1, 2]):
@@ -149,13 +132,11 @@ def main() -> None:
                     tmp,
                     f"h-{label.replace(' ', '')}",
                     args.heavy_requests,
-                    proc.pid,
+                    pid,
                     **options,
                 )
                 print(label, results[f"heavy {label}"], os.getloadavg(), flush=True)
     finally:
-        proc.stdin.close()
-        proc.wait(30)
         ray.shutdown()
     results["load_after"] = os.getloadavg()
     results["max_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
